@@ -1,0 +1,56 @@
+//! The [`Features`] trait: feature maps $\Phi$ of linear energy ansätze.
+
+use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD};
+
+use crate::Workspace;
+
+/// A feature map $\Phi: \mathbb{R}^{d} \to \mathbb{R}^K$ of a field of fixed shape, with its
+/// pullback (vector–Jacobian product) $J_\Phi(x)^\top v = \nabla_x \big(v^\top \Phi(x)\big)$.
+///
+/// With a linear ansatz $U_\theta = \theta^\top \Phi$, the energy gradient is the pullback of
+/// $\theta$, so one implementation serves energies, score matching and maximum likelihood.
+///
+/// # Panics
+/// Hot-path methods panic when a buffer has the wrong shape, naming expected and actual shapes.
+pub trait Features: Send + Sync {
+    /// Shape of the field $x$ the features are computed on.
+    fn field_shape(&self) -> &[usize];
+
+    /// Number of features $K$.
+    fn len(&self) -> usize;
+
+    /// Whether there are no features.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A human-readable name per feature (parameter metadata), `len()` entries.
+    fn names(&self) -> Vec<String>;
+
+    /// Writes $\Phi(x)$ into `out` (length `len()`).
+    fn values_into(&self, x: ArrayViewD<'_, f64>, out: ArrayViewMut1<'_, f64>, ws: &mut Workspace);
+
+    /// Writes $J_\Phi(x)^\top v$ into `out` (shape `field_shape()`), overwriting it.
+    fn pullback_into(
+        &self,
+        x: ArrayViewD<'_, f64>,
+        v: ArrayView1<'_, f64>,
+        out: ArrayViewMutD<'_, f64>,
+        ws: &mut Workspace,
+    );
+}
+
+/// Exact Laplacians $\Delta_x \Phi_k(x) = \sum_u \partial^2 \Phi_k / \partial x_u^2$, the
+/// ingredient of score matching's $b = \mathbb{E}[\Delta_x \Phi]$.
+///
+/// Derivatives are taken with respect to the *free* variables of the feature map only (a
+/// conditional model holds its conditioning variables fixed).
+pub trait FeatureLaplacian: Features {
+    /// Writes $\Delta_x \Phi(x)$ into `out` (length `len()`).
+    fn laplacian_into(
+        &self,
+        x: ArrayViewD<'_, f64>,
+        out: ArrayViewMut1<'_, f64>,
+        ws: &mut Workspace,
+    );
+}
