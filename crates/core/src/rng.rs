@@ -38,7 +38,9 @@ impl Streams {
 
     /// An independent family for a nested unit of work identified by `tag`.
     pub const fn child(&self, tag: u64) -> Self {
-        Self { seed: splitmix64(self.seed ^ splitmix64(tag.wrapping_add(0x5851_f42d_4c95_7f2d))) }
+        Self {
+            seed: splitmix64(self.seed ^ splitmix64(tag.wrapping_add(0x5851_f42d_4c95_7f2d))),
+        }
     }
 }
 
@@ -58,9 +60,18 @@ mod tests {
     #[test]
     fn same_unit_same_numbers_other_unit_other_numbers() {
         let s = Streams::new(7);
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(s.rng(1), |r, _| Some(r.random())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(s.rng(1), |r, _| Some(r.random())).collect();
-        let c: Vec<u64> = (0..4).map(|_| 0).scan(s.rng(2), |r, _| Some(r.random())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.rng(1), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.rng(1), |r, _| Some(r.random()))
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.rng(2), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

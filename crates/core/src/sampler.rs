@@ -31,11 +31,7 @@ pub trait Sampler: Send + Sync {
     ///
     /// # Errors
     /// When `x0` has the wrong shape or non-finite values, or its energy is not finite.
-    fn init(
-        &self,
-        x0: ndarray::ArrayD<f64>,
-        ws: &mut Workspace,
-    ) -> crate::Result<Self::State>;
+    fn init(&self, x0: ndarray::ArrayD<f64>, ws: &mut Workspace) -> crate::Result<Self::State>;
 
     /// One transition of the chain.
     fn step(&self, state: &mut Self::State, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> StepInfo;

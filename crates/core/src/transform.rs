@@ -25,7 +25,10 @@ pub trait Transform: Send + Sync {
 
     /// Allocating wrapper of [`Transform::forward_inplace`].
     fn forward(&self, x: ArrayViewD<'_, f64>) -> ArrayD<f64> {
-        let mut y = x.to_owned().into_shape_with_order(IxDyn(x.shape())).expect("same size");
+        let mut y = x
+            .to_owned()
+            .into_shape_with_order(IxDyn(x.shape()))
+            .expect("same size");
         self.forward_inplace(y.view_mut(), &mut Workspace::new());
         y
     }

@@ -10,7 +10,11 @@ use crate::{Error, Result};
 /// [`Error::NonFinite`] naming the first NaN or infinity and its flat index.
 pub fn finite<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> Result<()> {
     match values.into_iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        Some((index, &value)) => Err(Error::NonFinite { what: what.to_owned(), index, value }),
+        Some((index, &value)) => Err(Error::NonFinite {
+            what: what.to_owned(),
+            index,
+            value,
+        }),
         None => Ok(()),
     }
 }
@@ -37,7 +41,9 @@ pub fn shape(what: &str, expected: &[usize], actual: &[usize]) -> Result<()> {
 /// [`Error::Empty`] when a size is zero or the shape has no axes.
 pub fn non_empty(what: &str, shape: &[usize]) -> Result<()> {
     if shape.is_empty() || shape.contains(&0) {
-        Err(Error::Empty { what: format!("{what} (shape {shape:?})") })
+        Err(Error::Empty {
+            what: format!("{what} (shape {shape:?})"),
+        })
     } else {
         Ok(())
     }
@@ -48,10 +54,17 @@ pub fn non_empty(what: &str, shape: &[usize]) -> Result<()> {
 /// # Errors
 /// [`Error::NotDivisible`] naming the first axis that is not.
 pub fn divisible(what: &str, shape: &[usize], divisor: usize) -> Result<()> {
-    match shape.iter().enumerate().find(|&(_, &s)| s == 0 || s % divisor != 0) {
-        Some((axis, &size)) => {
-            Err(Error::NotDivisible { what: what.to_owned(), axis, size, divisor })
-        }
+    match shape
+        .iter()
+        .enumerate()
+        .find(|&(_, &s)| s == 0 || s % divisor != 0)
+    {
+        Some((axis, &size)) => Err(Error::NotDivisible {
+            what: what.to_owned(),
+            axis,
+            size,
+            divisor,
+        }),
         None => Ok(()),
     }
 }
@@ -89,7 +102,12 @@ mod tests {
     fn divisible_names_axis() {
         assert_eq!(
             divisible("x", &[8, 12], 8),
-            Err(Error::NotDivisible { what: "x".into(), axis: 1, size: 12, divisor: 8 })
+            Err(Error::NotDivisible {
+                what: "x".into(),
+                axis: 1,
+                size: 12,
+                divisor: 8
+            })
         );
         assert!(divisible("x", &[8, 16], 8).is_ok());
         assert!(divisible("x", &[0], 2).is_err());
@@ -98,7 +116,10 @@ mod tests {
     #[test]
     fn shape_and_empty() {
         assert!(shape("x", &[2, 3], &[2, 3]).is_ok());
-        assert!(matches!(shape("x", &[2, 3], &[3, 2]), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(
+            shape("x", &[2, 3], &[3, 2]),
+            Err(Error::ShapeMismatch { .. })
+        ));
         assert!(non_empty("x", &[0, 3]).is_err());
         assert!(non_empty("x", &[]).is_err());
         assert!(non_empty("x", &[1]).is_ok());

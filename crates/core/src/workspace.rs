@@ -48,7 +48,9 @@ impl Workspace {
 
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Workspace").field("slots", &self.slots.len()).finish()
+        f.debug_struct("Workspace")
+            .field("slots", &self.slots.len())
+            .finish()
     }
 }
 

@@ -15,7 +15,10 @@ fn field(shape: &[usize], seed: u64) -> ArrayD<f64> {
 }
 
 fn bench_dwt(c: &mut Criterion) {
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let cases: &[(&str, &[usize], usize)] = &[
         ("db4", &[1 << 16], 3),
         ("db4", &[256, 256], 3),

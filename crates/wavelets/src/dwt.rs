@@ -4,10 +4,10 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis};
 use rayon::prelude::*;
 use wcrg_core::{Transform, Workspace, validate};
 
+use crate::Wavelet;
 use crate::error::{Result, WaveletError};
 use crate::kernels::{self, Bank};
 use crate::layout::{Coefficients, block_shape, copy_block};
-use crate::Wavelet;
 
 /// A validated plan for the `levels`-level orthogonal wavelet transform of fields of one shape.
 ///
@@ -53,13 +53,14 @@ impl Dwt {
             }
             .into());
         }
-        let divisor = 1usize.checked_shl(levels as u32).filter(|d| *d != 0).ok_or(
-            wcrg_core::Error::InvalidParameter {
+        let divisor = 1usize
+            .checked_shl(levels as u32)
+            .filter(|d| *d != 0)
+            .ok_or(wcrg_core::Error::InvalidParameter {
                 name: "levels".into(),
                 value: levels.to_string(),
                 reason: "2^levels overflows".into(),
-            },
-        )?;
+            })?;
         validate::divisible("wavelet transform input", shape, divisor)?;
         Ok(Self {
             bank: Bank::new(wavelet),
@@ -72,7 +73,17 @@ impl Dwt {
     /// The deepest transform of `shape`: the largest `L` with every size divisible by `2^L`
     /// (0 when a size is odd).
     pub fn max_levels(shape: &[usize]) -> usize {
-        shape.iter().map(|&s| if s == 0 { 0 } else { s.trailing_zeros() as usize }).min().unwrap_or(0)
+        shape
+            .iter()
+            .map(|&s| {
+                if s == 0 {
+                    0
+                } else {
+                    s.trailing_zeros() as usize
+                }
+            })
+            .min()
+            .unwrap_or(0)
     }
 
     /// The wavelet.
@@ -92,9 +103,14 @@ impl Dwt {
 
     /// Transforms a compact row-major buffer in place.
     fn run(&self, data: &mut [f64], inverse: bool, s: &mut Scratch) {
-        let Scratch { block, a, b, ext, .. } = s;
-        let order: Vec<usize> =
-            if inverse { (1..=self.levels).rev().collect() } else { (1..=self.levels).collect() };
+        let Scratch {
+            block, a, b, ext, ..
+        } = s;
+        let order: Vec<usize> = if inverse {
+            (1..=self.levels).rev().collect()
+        } else {
+            (1..=self.levels).collect()
+        };
         for l in order {
             let dims = block_shape(&self.shape, l - 1);
             if l == 1 {
@@ -124,12 +140,13 @@ impl Dwt {
     }
 
     fn run_batch(&self, mut data: ArrayViewMutD<'_, f64>, inverse: bool) -> Result<()> {
-        let expected: Vec<usize> =
-            std::iter::once(data.shape().first().copied().unwrap_or(0)).chain(self.shape.iter().copied()).collect();
+        let expected: Vec<usize> = std::iter::once(data.shape().first().copied().unwrap_or(0))
+            .chain(self.shape.iter().copied())
+            .collect();
         validate::shape("wavelet transform batch", &expected, data.shape())?;
-        data.axis_iter_mut(Axis(0)).into_par_iter().for_each_init(Workspace::new, |ws, x| {
-            self.run_view(x, inverse, ws)
-        });
+        data.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .for_each_init(Workspace::new, |ws, x| self.run_view(x, inverse, ws));
         Ok(())
     }
 
@@ -200,4 +217,3 @@ impl Transform for Dwt {
         self.run_view(data, true, ws);
     }
 }
-

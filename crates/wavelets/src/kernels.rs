@@ -16,9 +16,6 @@ use crate::Wavelet;
 /// Blocks smaller than this many values are transformed on the calling thread.
 pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 15;
 
-/// Column chunk of the strided kernels (fits the rows involved in L1).
-const CHUNK: usize = 256;
-
 /// The analysis filters with their periodic shift.
 #[derive(Debug, Clone)]
 pub(crate) struct Bank {
@@ -29,7 +26,11 @@ pub(crate) struct Bank {
 
 impl Bank {
     pub(crate) fn new(w: &Wavelet) -> Self {
-        Self { lo: w.dec_lo().to_vec(), hi: w.dec_hi().to_vec(), shift: w.len() / 2 }
+        Self {
+            lo: w.dec_lo().to_vec(),
+            hi: w.dec_hi().to_vec(),
+            shift: w.len() / 2,
+        }
     }
 
     fn taps(&self) -> usize {
@@ -44,7 +45,13 @@ impl Bank {
 }
 
 /// Analysis along the last axis: `src` and `dst` are `rows × n`; each row becomes `[a | d]`.
-pub(crate) fn analysis_rows(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize, ext: &mut Vec<f64>) {
+pub(crate) fn analysis_rows(
+    bank: &Bank,
+    src: &[f64],
+    dst: &mut [f64],
+    n: usize,
+    ext: &mut Vec<f64>,
+) {
     if src.len() >= PARALLEL_THRESHOLD && src.len() > n {
         dst.par_chunks_mut(n)
             .zip(src.par_chunks(n))
@@ -75,35 +82,182 @@ pub(crate) fn synthesis_rows(
     }
 }
 
+/// `out[q] = x[(start + 2q) mod n]`, without a division per element.
+fn periodic_strided_copy(x: &[f64], start: usize, out: &mut [f64]) {
+    let n = x.len();
+    let mut i = start;
+    for o in out.iter_mut() {
+        *o = x[i];
+        i += 2;
+        while i >= n {
+            i -= n;
+        }
+    }
+}
+
+/// `out[r] = x[(start + r) mod n]`, as contiguous runs.
+fn periodic_copy(x: &[f64], start: usize, out: &mut [f64]) {
+    let n = x.len();
+    let mut done = 0;
+    let mut i = start;
+    while done < out.len() {
+        let run = (n - i).min(out.len() - done);
+        out[done..done + run].copy_from_slice(&x[i..i + run]);
+        done += run;
+        i = 0;
+    }
+}
+
+/// Register-block width of the FIR helpers.
+const W: usize = 8;
+
+/// Largest number of taps of any filter the kernels see (db20 has 40; user filters may be longer
+/// and fall back to heap storage).
+const MAX_STACK_TAPS: usize = 64;
+
+/// `lo[o] = Σ_t cl(t) src(t)[o]`, `hi[o] = Σ_t ch(t) src(t)[o]`, summed in increasing `t`,
+/// with `W` accumulators per output kept in registers.
+#[inline(always)]
+fn split_fir<'a>(
+    taps: usize,
+    coef: impl Fn(usize) -> (f64, f64),
+    src: impl Fn(usize) -> &'a [f64],
+    lo: &mut [f64],
+    hi: &mut [f64],
+) {
+    let len = lo.len();
+    let mut o0 = 0;
+    while o0 + W <= len {
+        let (mut al, mut ah) = ([0.0; W], [0.0; W]);
+        for t in 0..taps {
+            let (cl, ch) = coef(t);
+            let v: &[f64; W] = src(t)[o0..o0 + W].try_into().expect("block of W");
+            for k in 0..W {
+                al[k] += cl * v[k];
+                ah[k] += ch * v[k];
+            }
+        }
+        lo[o0..o0 + W].copy_from_slice(&al);
+        hi[o0..o0 + W].copy_from_slice(&ah);
+        o0 += W;
+    }
+    for o in o0..len {
+        let (mut al, mut ah) = (0.0, 0.0);
+        for t in 0..taps {
+            let (cl, ch) = coef(t);
+            let v = src(t)[o];
+            al += cl * v;
+            ah += ch * v;
+        }
+        lo[o] = al;
+        hi[o] = ah;
+    }
+}
+
+/// `out[o] = Σ_t (ca(t) a(t)[o] + cd(t) d(t)[o])`, summed in increasing `t`.
+#[inline(always)]
+fn merge_fir<'a>(
+    taps: usize,
+    coef: impl Fn(usize) -> (f64, f64),
+    src: impl Fn(usize) -> (&'a [f64], &'a [f64]),
+    out: &mut [f64],
+) {
+    let len = out.len();
+    let mut o0 = 0;
+    while o0 + W <= len {
+        let mut acc = [0.0; W];
+        for t in 0..taps {
+            let (ca, cd) = coef(t);
+            let (a, d) = src(t);
+            let a: &[f64; W] = a[o0..o0 + W].try_into().expect("block of W");
+            let d: &[f64; W] = d[o0..o0 + W].try_into().expect("block of W");
+            for k in 0..W {
+                acc[k] += ca * a[k] + cd * d[k];
+            }
+        }
+        out[o0..o0 + W].copy_from_slice(&acc);
+        o0 += W;
+    }
+    for o in o0..len {
+        let mut acc = 0.0;
+        for t in 0..taps {
+            let (ca, cd) = coef(t);
+            let (a, d) = src(t);
+            acc += ca * a[o] + cd * d[o];
+        }
+        out[o] = acc;
+    }
+}
+
+/// Small list of `usize` (tap indices, row offsets) on the stack for every built-in filter.
+struct Indices {
+    stack: [usize; MAX_STACK_TAPS],
+    heap: Vec<usize>,
+    len: usize,
+}
+
+impl Indices {
+    fn new(capacity: usize) -> Self {
+        let heap = if capacity > MAX_STACK_TAPS {
+            Vec::with_capacity(capacity)
+        } else {
+            Vec::new()
+        };
+        Self {
+            stack: [0; MAX_STACK_TAPS],
+            heap,
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, v: usize) {
+        if self.heap.capacity() > 0 {
+            self.heap.push(v);
+        } else {
+            self.stack[self.len] = v;
+        }
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        if self.heap.capacity() > 0 {
+            &self.heap
+        } else {
+            &self.stack[..self.len]
+        }
+    }
+}
+
 /// Polyphase analysis of one contiguous signal.
 fn analysis_row(bank: &Bank, x: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     let n = x.len();
     let f = bank.taps();
     let s = bank.shift;
     let half = n / 2;
-    // e[q] = x[(2q - f) mod n], o[q] = x[(2q + 1 - f) mod n]; tap j of output k reads
-    // x[2k + s - j] = ext[2k + c], c = s + f - j.
+    // even[q] = x[(2q - f) mod n], odd[q] = x[(2q + 1 - f) mod n]; tap j of output k reads
+    // x[2k + s - j] = ext[2k + c] with c = s + f - j, i.e. even[k + c/2] or odd[k + c/2].
     let le = half + (s + f) / 2 + 1;
     ext.clear();
     ext.resize(2 * le, 0.0);
     let (even, odd) = ext.split_at_mut(le);
-    let base = f * (n - 1);
-    for q in 0..le {
-        even[q] = x[(2 * q + base) % n];
-        odd[q] = x[(2 * q + 1 + base) % n];
-    }
+    periodic_strided_copy(x, (f * (n - 1)) % n, even);
+    periodic_strided_copy(x, (1 + f * (n - 1)) % n, odd);
+    let (even, odd) = (&*even, &*odd);
     let (lo, hi) = out.split_at_mut(half);
-    lo.fill(0.0);
-    hi.fill(0.0);
-    for j in 0..f {
-        let c = s + f - j;
-        let src = if c % 2 == 0 { &even[c / 2..c / 2 + half] } else { &odd[c / 2..c / 2 + half] };
-        let (hj, gj) = (bank.lo[j], bank.hi[j]);
-        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(src) {
-            *l += hj * v;
-            *h += gj * v;
-        }
-    }
+    split_fir(
+        f,
+        |j| (bank.lo[j], bank.hi[j]),
+        |j| {
+            let c = s + f - j;
+            if c % 2 == 0 {
+                &even[c / 2..]
+            } else {
+                &odd[c / 2..]
+            }
+        },
+        lo,
+        hi,
+    );
 }
 
 /// Polyphase synthesis of one contiguous coefficient row `[a | d]`.
@@ -112,7 +266,7 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     let f = bank.taps();
     let s = bank.shift;
     let half = n / 2;
-    // x[2q + p] = sum_{j: p + j - s even} h_j a[q + (p + j - s)/2] + g_j d[...]; with a periodic
+    // x[2q + p] = Σ_{j: p + j - s even} h_j a[q + (p + j - s)/2] + g_j d[...]; with the periodic
     // extension ae[r] = a[(r - r0) mod half], r0 = s/2 + 1, the index is q + (p + j + 2 r0 - s)/2.
     let r0 = s / 2 + 1;
     let le = half + f + 2;
@@ -122,24 +276,25 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     let (de, rest) = rest.split_at_mut(le);
     let (xe, xo) = rest.split_at_mut(le);
     let (a, d) = y.split_at(half);
-    let base = half * (r0 / half + 1) - r0;
-    for r in 0..le {
-        ae[r] = a[(r + base) % half];
-        de[r] = d[(r + base) % half];
-    }
+    let base = (half * (r0 / half + 1) - r0) % half;
+    periodic_copy(a, base, ae);
+    periodic_copy(d, base, de);
+    let (ae, de) = (&*ae, &*de);
     for (p, xp) in [(0usize, &mut xe[..half]), (1, &mut xo[..half])] {
-        xp.fill(0.0);
-        for j in 0..f {
-            let k = p + j + 2 * r0 - s;
-            if k % 2 != 0 {
-                continue;
-            }
-            let off = k / 2;
-            let (hj, gj) = (bank.lo[j], bank.hi[j]);
-            for ((x, &av), &dv) in xp.iter_mut().zip(&ae[off..off + half]).zip(&de[off..off + half]) {
-                *x += hj * av + gj * dv;
-            }
-        }
+        let mut active = Indices::new(f);
+        (0..f)
+            .filter(|j| (p + j + 2 * r0 - s) % 2 == 0)
+            .for_each(|j| active.push(j));
+        let active = active.as_slice();
+        merge_fir(
+            active.len(),
+            |t| (bank.lo[active[t]], bank.hi[active[t]]),
+            |t| {
+                let off = (p + active[t] + 2 * r0 - s) / 2;
+                (&ae[off..], &de[off..])
+            },
+            xp,
+        );
     }
     for (q, pair) in out.chunks_exact_mut(2).enumerate() {
         pair[0] = xe[q];
@@ -151,22 +306,18 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
 pub(crate) fn analysis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize, inner: usize) {
     let half = n / 2;
     let block = n * inner;
+    let f = bank.taps();
     let one = |o: usize, lo: &mut [f64], hi: &mut [f64], s_blk: &[f64]| {
-        for c0 in (0..inner).step_by(CHUNK) {
-            let c1 = (c0 + CHUNK).min(inner);
-            let (l, h) = (&mut lo[c0..c1], &mut hi[c0..c1]);
-            l.fill(0.0);
-            h.fill(0.0);
-            for j in 0..bank.taps() {
-                let i = bank.source(o, j, n);
-                let row = &s_blk[i * inner + c0..i * inner + c1];
-                let (hj, gj) = (bank.lo[j], bank.hi[j]);
-                for ((lv, hv), &v) in l.iter_mut().zip(h.iter_mut()).zip(row) {
-                    *lv += hj * v;
-                    *hv += gj * v;
-                }
-            }
-        }
+        let mut rows = Indices::new(f);
+        (0..f).for_each(|j| rows.push(bank.source(o, j, n) * inner));
+        let rows = rows.as_slice();
+        split_fir(
+            f,
+            |j| (bank.lo[j], bank.hi[j]),
+            |j| &s_blk[rows[j]..rows[j] + inner],
+            lo,
+            hi,
+        );
     };
     let parallel = src.len() >= PARALLEL_THRESHOLD;
     for (d_blk, s_blk) in dst.chunks_mut(block).zip(src.chunks(block)) {
@@ -192,28 +343,29 @@ pub(crate) fn synthesis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize
     let s = bank.shift;
     let one = |t: usize, out: &mut [f64], s_blk: &[f64]| {
         let (a, d) = s_blk.split_at(half * inner);
-        for c0 in (0..inner).step_by(CHUNK) {
-            let c1 = (c0 + CHUNK).min(inner);
-            let x = &mut out[c0..c1];
-            x.fill(0.0);
-            for j in 0..f {
-                let k = t + j + f * n - s;
-                if k % 2 != 0 {
-                    continue;
-                }
-                let o = (k / 2) % half;
-                let (ar, dr) = (&a[o * inner + c0..o * inner + c1], &d[o * inner + c0..o * inner + c1]);
-                let (hj, gj) = (bank.lo[j], bank.hi[j]);
-                for ((xv, &av), &dv) in x.iter_mut().zip(ar).zip(dr) {
-                    *xv += hj * av + gj * dv;
-                }
+        let (mut taps, mut rows) = (Indices::new(f), Indices::new(f));
+        for j in 0..f {
+            let k = t + j + f * n - s;
+            if k % 2 == 0 {
+                taps.push(j);
+                rows.push(((k / 2) % half) * inner);
             }
         }
+        let (taps, rows) = (taps.as_slice(), rows.as_slice());
+        merge_fir(
+            taps.len(),
+            |i| (bank.lo[taps[i]], bank.hi[taps[i]]),
+            |i| (&a[rows[i]..rows[i] + inner], &d[rows[i]..rows[i] + inner]),
+            out,
+        );
     };
     let parallel = src.len() >= PARALLEL_THRESHOLD;
     for (d_blk, s_blk) in dst.chunks_mut(block).zip(src.chunks(block)) {
         if parallel {
-            d_blk.par_chunks_mut(inner).enumerate().for_each(|(t, out)| one(t, out, s_blk));
+            d_blk
+                .par_chunks_mut(inner)
+                .enumerate()
+                .for_each(|(t, out)| one(t, out, s_blk));
         } else {
             for (t, out) in d_blk.chunks_mut(inner).enumerate() {
                 one(t, out, s_blk);
@@ -257,7 +409,11 @@ pub(crate) fn level(
     a.resize(len, 0.0);
     b.resize(len, 0.0);
     let d = dims.len();
-    let axes: Vec<usize> = if inverse { (0..d).collect() } else { (0..d).rev().collect() };
+    let axes: Vec<usize> = if inverse {
+        (0..d).collect()
+    } else {
+        (0..d).rev().collect()
+    };
     match d {
         1 => {
             pass(bank, inverse, axes[0], dims, x, a, ext);

@@ -35,7 +35,13 @@ pub(crate) fn block_shape(shape: &[usize], l: usize) -> Vec<usize> {
 
 /// Copies the origin block of shape `dims` of the compact array `data` (shape `full`) into the
 /// compact `block` (`gather = true`), or back (`gather = false`).
-pub(crate) fn copy_block(full: &[usize], dims: &[usize], data: &mut [f64], block: &mut [f64], gather: bool) {
+pub(crate) fn copy_block(
+    full: &[usize],
+    dims: &[usize],
+    data: &mut [f64],
+    block: &mut [f64],
+    gather: bool,
+) {
     let d = full.len();
     let row = dims[d - 1];
     let rows: usize = dims[..d - 1].iter().product();
@@ -111,7 +117,11 @@ impl Coefficients {
         Self { approx, details }
     }
 
-    pub(crate) fn to_packed(&self, shape: &[usize], levels: usize) -> wcrg_core::Result<ArrayD<f64>> {
+    pub(crate) fn to_packed(
+        &self,
+        shape: &[usize],
+        levels: usize,
+    ) -> wcrg_core::Result<ArrayD<f64>> {
         let mut out = ArrayD::zeros(IxDyn(shape));
         let coarse: Vec<usize> = shape.iter().map(|s| s >> levels).collect();
         wcrg_core::validate::shape("approximation coefficients", &coarse, self.approx.shape())?;
@@ -122,8 +132,10 @@ impl Coefficients {
                 actual: vec![self.details.len()],
             });
         }
-        let approx_slices: Vec<SliceInfoElem> =
-            coarse.iter().map(|&m| SliceInfoElem::from(Slice::from(0..m as isize))).collect();
+        let approx_slices: Vec<SliceInfoElem> = coarse
+            .iter()
+            .map(|&m| SliceInfoElem::from(Slice::from(0..m as isize)))
+            .collect();
         out.slice_mut(approx_slices.as_slice()).assign(&self.approx);
         for (i, level) in self.details.iter().enumerate() {
             let l = levels - i;
@@ -139,7 +151,8 @@ impl Coefficients {
             let m: Vec<usize> = shape.iter().map(|s| s >> l).collect();
             for (k, arr) in level {
                 wcrg_core::validate::shape(&format!("detail {k} of level {l}"), &m, arr.shape())?;
-                out.slice_mut(detail_slices(shape, k, l).as_slice()).assign(arr);
+                out.slice_mut(detail_slices(shape, k, l).as_slice())
+                    .assign(arr);
             }
         }
         Ok(out)

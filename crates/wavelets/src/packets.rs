@@ -3,9 +3,9 @@
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Axis, s};
 use rayon::prelude::*;
 
+use crate::Wavelet;
 use crate::error::{Result, WaveletError};
 use crate::kernels::{Bank, analysis_rows, synthesis_rows};
-use crate::Wavelet;
 use wcrg_core::validate;
 
 /// A plan for the depth-`d` 2-D periodic wavelet packet transform.
@@ -48,7 +48,11 @@ impl WaveletPacket2d {
             .into());
         }
         validate::divisible("wavelet packet input", &shape, divisor)?;
-        Ok(Self { bank: Bank::new(wavelet), shape, depth })
+        Ok(Self {
+            bank: Bank::new(wavelet),
+            shape,
+            depth,
+        })
     }
 
     /// Number of bands, $4^d$.
@@ -99,8 +103,11 @@ impl WaveletPacket2d {
     fn packet_1d(&self, x: &mut [f64], inverse: bool, tmp: &mut Vec<f64>, ext: &mut Vec<f64>) {
         let n = x.len();
         tmp.resize(n, 0.0);
-        let levels: Vec<usize> =
-            if inverse { (0..self.depth).rev().collect() } else { (0..self.depth).collect() };
+        let levels: Vec<usize> = if inverse {
+            (0..self.depth).rev().collect()
+        } else {
+            (0..self.depth).collect()
+        };
         for l in levels {
             let seg = n >> l;
             for (xs, ts) in x.chunks_mut(seg).zip(tmp.chunks_mut(seg)) {
@@ -164,12 +171,17 @@ impl WaveletPacket2d {
     /// When `bands` does not have shape `(4^d, n0/2^d, n1/2^d)`.
     pub fn inverse(&self, bands: ArrayView3<'_, f64>) -> Array2<f64> {
         let [m0, m1] = self.band_shape();
-        validate::assert_shape("wavelet packet bands", &[self.n_bands(), m0, m1], bands.shape());
+        validate::assert_shape(
+            "wavelet packet bands",
+            &[self.n_bands(), m0, m1],
+            bands.shape(),
+        );
         let side = 1 << self.depth;
         let mut a = Array2::zeros((self.shape[0], self.shape[1]));
         for (band, b) in bands.axis_iter(Axis(0)).enumerate() {
             let (b0, b1) = (gray(band / side), gray(band % side));
-            a.slice_mut(s![b0 * m0..(b0 + 1) * m0, b1 * m1..(b1 + 1) * m1]).assign(&b);
+            a.slice_mut(s![b0 * m0..(b0 + 1) * m0, b1 * m1..(b1 + 1) * m1])
+                .assign(&b);
         }
         self.separable(&mut a, true);
         a

@@ -54,14 +54,22 @@ impl RgSplit {
             .into());
         }
         let plan = Dwt::new(wavelet, fine, 1)?;
-        Ok(Self { coarse: fine.iter().map(|s| s / 2).collect(), plan, gamma })
+        Ok(Self {
+            coarse: fine.iter().map(|s| s / 2).collect(),
+            plan,
+            gamma,
+        })
     }
 
     /// A split whose $\gamma$ is estimated from a batch `(B, fine…)` as `norm` says.
     ///
     /// # Errors
     /// Empty or non-finite data, shapes as in [`RgSplit::new`].
-    pub fn from_data(wavelet: &Wavelet, batch: ArrayViewD<'_, f64>, norm: Normalisation) -> Result<Self> {
+    pub fn from_data(
+        wavelet: &Wavelet,
+        batch: ArrayViewD<'_, f64>,
+        norm: Normalisation,
+    ) -> Result<Self> {
         validate::non_empty("RG split data", batch.shape())?;
         validate::finite("RG split data", batch.iter())?;
         let fine = batch.shape()[1..].to_vec();
@@ -109,7 +117,9 @@ impl RgSplit {
 
     /// Shape of the details $\bar x_j$: `(channels, coarse…)`.
     pub fn details_shape(&self) -> Vec<usize> {
-        std::iter::once(self.channels()).chain(self.coarse.iter().copied()).collect()
+        std::iter::once(self.channels())
+            .chain(self.coarse.iter().copied())
+            .collect()
     }
 
     /// The wavelet plan (one level on the fine shape).
@@ -118,7 +128,10 @@ impl RgSplit {
     }
 
     fn approx_slices(&self) -> Vec<SliceInfoElem> {
-        self.coarse.iter().map(|&m| SliceInfoElem::from(Slice::from(0..m as isize))).collect()
+        self.coarse
+            .iter()
+            .map(|&m| SliceInfoElem::from(Slice::from(0..m as isize)))
+            .collect()
     }
 
     /// Splits `x` into `coarse` $= x_j$ and `details` $= \bar x_j$.
@@ -141,7 +154,9 @@ impl RgSplit {
         let mut y = ArrayViewMutD::from_shape(IxDyn(self.fine_shape()), &mut buf).expect("sized");
         self.plan.forward_inplace(y.view_mut(), ws);
         let inv = 1.0 / self.gamma;
-        coarse.zip_mut_with(&y.slice(self.approx_slices().as_slice()), |c, v| *c = v * inv);
+        coarse.zip_mut_with(&y.slice(self.approx_slices().as_slice()), |c, v| {
+            *c = v * inv
+        });
         for (c, key) in detail_keys(self.coarse.len()).iter().enumerate() {
             let sl = detail_slices(self.fine_shape(), key, 1);
             details
@@ -166,7 +181,8 @@ impl RgSplit {
         validate::assert_shape("RG details input", &self.details_shape(), details.shape());
         validate::assert_shape("RG merge output", self.fine_shape(), out.shape());
         let g = self.gamma;
-        out.slice_mut(self.approx_slices().as_slice()).zip_mut_with(&coarse, |o, v| *o = v * g);
+        out.slice_mut(self.approx_slices().as_slice())
+            .zip_mut_with(&coarse, |o, v| *o = v * g);
         for (c, key) in detail_keys(self.coarse.len()).iter().enumerate() {
             let sl = detail_slices(self.fine_shape(), key, 1);
             out.slice_mut(sl.as_slice())
@@ -181,9 +197,13 @@ impl RgSplit {
     /// [`wcrg_core::Error::ShapeMismatch`] when the trailing axes are not the fine shape.
     pub fn split_batch(&self, x: ArrayViewD<'_, f64>) -> Result<(ArrayD<f64>, ArrayD<f64>)> {
         let b = x.shape().first().copied().unwrap_or(0);
-        let expected: Vec<usize> = std::iter::once(b).chain(self.fine_shape().iter().copied()).collect();
+        let expected: Vec<usize> = std::iter::once(b)
+            .chain(self.fine_shape().iter().copied())
+            .collect();
         validate::shape("RG split batch", &expected, x.shape())?;
-        let cs: Vec<usize> = std::iter::once(b).chain(self.coarse.iter().copied()).collect();
+        let cs: Vec<usize> = std::iter::once(b)
+            .chain(self.coarse.iter().copied())
+            .collect();
         let ds: Vec<usize> = std::iter::once(b).chain(self.details_shape()).collect();
         let mut coarse = ArrayD::zeros(IxDyn(&cs));
         let mut details = ArrayD::zeros(IxDyn(&ds));
@@ -191,7 +211,9 @@ impl RgSplit {
             .into_par_iter()
             .zip(coarse.axis_iter_mut(Axis(0)).into_par_iter())
             .zip(details.axis_iter_mut(Axis(0)).into_par_iter())
-            .for_each_init(Workspace::new, |ws, ((xi, ci), di)| self.split_into(xi, ci, di, ws));
+            .for_each_init(Workspace::new, |ws, ((xi, ci), di)| {
+                self.split_into(xi, ci, di, ws)
+            });
         Ok((coarse, details))
     }
 
@@ -199,19 +221,29 @@ impl RgSplit {
     ///
     /// # Errors
     /// [`wcrg_core::Error::ShapeMismatch`] on inconsistent shapes.
-    pub fn merge_batch(&self, coarse: ArrayViewD<'_, f64>, details: ArrayViewD<'_, f64>) -> Result<ArrayD<f64>> {
+    pub fn merge_batch(
+        &self,
+        coarse: ArrayViewD<'_, f64>,
+        details: ArrayViewD<'_, f64>,
+    ) -> Result<ArrayD<f64>> {
         let b = coarse.shape().first().copied().unwrap_or(0);
-        let cs: Vec<usize> = std::iter::once(b).chain(self.coarse.iter().copied()).collect();
+        let cs: Vec<usize> = std::iter::once(b)
+            .chain(self.coarse.iter().copied())
+            .collect();
         let ds: Vec<usize> = std::iter::once(b).chain(self.details_shape()).collect();
         validate::shape("RG coarse batch", &cs, coarse.shape())?;
         validate::shape("RG details batch", &ds, details.shape())?;
-        let fs: Vec<usize> = std::iter::once(b).chain(self.fine_shape().iter().copied()).collect();
+        let fs: Vec<usize> = std::iter::once(b)
+            .chain(self.fine_shape().iter().copied())
+            .collect();
         let mut out = ArrayD::zeros(IxDyn(&fs));
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(coarse.axis_iter(Axis(0)).into_par_iter())
             .zip(details.axis_iter(Axis(0)).into_par_iter())
-            .for_each_init(Workspace::new, |ws, ((o, c), d)| self.merge_into(c, d, o, ws));
+            .for_each_init(Workspace::new, |ws, ((o, c), d)| {
+                self.merge_into(c, d, o, ws)
+            });
         Ok(out)
     }
 
@@ -231,7 +263,11 @@ impl RgSplit {
             let idx: Vec<usize> = (0..d).map(|a| (parity >> (d - 1 - a)) & 1).collect();
             e[IxDyn(&idx)] = 1.0;
             self.plan.forward_inplace(e.view_mut(), &mut ws);
-            let approx: f64 = e.slice(self.approx_slices().as_slice()).iter().map(|v| v * v).sum();
+            let approx: f64 = e
+                .slice(self.approx_slices().as_slice())
+                .iter()
+                .map(|v| v * v)
+                .sum();
             *value = e.iter().map(|v| v * v).sum::<f64>() - approx;
         }
         ArrayD::from_shape_fn(IxDyn(fine), |ix| {

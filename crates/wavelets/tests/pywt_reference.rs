@@ -38,10 +38,16 @@ fn check_family(file: &str, shape: &[usize], levels: usize) {
         let x = z.get(&format!("{name}_x"));
         let ours = plan.forward(x.view());
         let err = max_abs_diff(&ours, &z.get(&format!("{name}_packed")));
-        assert!(err <= TOL, "{file} {name}: forward differs from pywt by {err:e}");
+        assert!(
+            err <= TOL,
+            "{file} {name}: forward differs from pywt by {err:e}"
+        );
         let y = z.get(&format!("{name}_y"));
         let err = max_abs_diff(&plan.inverse(y.view()), &z.get(&format!("{name}_inv")));
-        assert!(err <= TOL, "{file} {name}: inverse differs from pywt by {err:e}");
+        assert!(
+            err <= TOL,
+            "{file} {name}: inverse differs from pywt by {err:e}"
+        );
     }
 }
 
@@ -83,7 +89,10 @@ fn list_layout_matches_wavedec2_and_wavedecn() {
     for (i, level) in c.details.iter().enumerate() {
         let l = 3 - i;
         let names: Vec<String> = level.iter().map(|(k, _)| pywt_detail_name(k, l)).collect();
-        assert_eq!(names, [format!("cH{l}"), format!("cV{l}"), format!("cD{l}")]);
+        assert_eq!(
+            names,
+            [format!("cH{l}"), format!("cV{l}"), format!("cD{l}")]
+        );
         for ((k, arr), name) in level.iter().zip(&names) {
             assert!(max_abs_diff(arr, &z.get(name)) <= TOL, "{k} {name}");
         }
@@ -98,7 +107,10 @@ fn list_layout_matches_wavedec2_and_wavedecn() {
         let l = 2 - i;
         assert_eq!(level.len(), 7);
         for (k, arr) in level {
-            assert!(max_abs_diff(arr, &z.get(&format!("{k}{l}"))) <= TOL, "{k}{l}");
+            assert!(
+                max_abs_diff(arr, &z.get(&format!("{k}{l}"))) <= TOL,
+                "{k}{l}"
+            );
         }
     }
 }

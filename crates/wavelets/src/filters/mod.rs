@@ -31,7 +31,9 @@ impl Wavelet {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, t)| t.to_vec())
-            .ok_or_else(|| WaveletError::UnknownWavelet { name: name.to_owned() })?;
+            .ok_or_else(|| WaveletError::UnknownWavelet {
+                name: name.to_owned(),
+            })?;
         Ok(Self::from_valid_dec_lo(name, taps))
     }
 
@@ -45,26 +47,43 @@ impl Wavelet {
     pub fn from_dec_lo(name: &str, dec_lo: Vec<f64>) -> Result<Self> {
         let f = dec_lo.len();
         if f == 0 || f % 2 == 1 {
-            return Err(WaveletError::BadFilterLength { name: name.to_owned(), len: f });
+            return Err(WaveletError::BadFilterLength {
+                name: name.to_owned(),
+                len: f,
+            });
         }
         wcrg_core::validate::finite(&format!("filter `{name}`"), &dec_lo)?;
-        for m in 0..f / 2 {
-            let value: f64 = (0..f - 2 * m).map(|k| dec_lo[k] * dec_lo[k + 2 * m]).sum();
-            let expected = if m == 0 { 1.0 } else { 0.0 };
-            if (value - expected).abs() > ORTHONORMALITY_TOLERANCE {
-                return Err(WaveletError::NotOrthonormal {
-                    name: name.to_owned(),
-                    shift: m,
-                    value,
-                    expected,
-                });
-            }
+        let (shift, value) = orthonormality_sums(&dec_lo)
+            .enumerate()
+            .max_by(|a, b| deviation(a).total_cmp(&deviation(b)))
+            .expect("at least one shift");
+        if deviation(&(shift, value)) > ORTHONORMALITY_TOLERANCE {
+            let expected = if shift == 0 { 1.0 } else { 0.0 };
+            return Err(WaveletError::NotOrthonormal {
+                name: name.to_owned(),
+                shift,
+                value,
+                expected,
+            });
         }
         let sum: f64 = dec_lo.iter().sum();
         if (sum - std::f64::consts::SQRT_2).abs() > 1e-8 {
-            return Err(WaveletError::NotLowPass { name: name.to_owned(), sum });
+            return Err(WaveletError::NotLowPass {
+                name: name.to_owned(),
+                sum,
+            });
         }
         Ok(Self::from_valid_dec_lo(name, dec_lo))
+    }
+
+    /// The largest deviation $\max_m |\sum_k h_k h_{k+2m} - \delta_{m0}|$ of the taps from
+    /// orthonormality. PyWavelets' tables reach about `1.4e-11` (`sym20`), which bounds how
+    /// exactly any implementation using them can reconstruct.
+    pub fn orthonormality_defect(&self) -> f64 {
+        orthonormality_sums(&self.dec_lo)
+            .enumerate()
+            .map(|p| deviation(&p))
+            .fold(0.0, f64::max)
     }
 
     fn from_valid_dec_lo(name: &str, dec_lo: Vec<f64>) -> Self {
@@ -75,7 +94,11 @@ impl Wavelet {
                 if (f - 1 - k) % 2 == 0 { v } else { -v }
             })
             .collect();
-        Self { name: name.to_owned(), dec_lo, dec_hi }
+        Self {
+            name: name.to_owned(),
+            dec_lo,
+            dec_hi,
+        }
     }
 
     /// The names of the built-in wavelets, in PyWavelets' order within each family.
@@ -119,6 +142,17 @@ impl Wavelet {
     }
 }
 
+/// $\sum_k h_k h_{k+2m}$ for $m = 0, 1, \ldots, F/2 - 1$.
+fn orthonormality_sums(h: &[f64]) -> impl Iterator<Item = f64> + '_ {
+    let f = h.len();
+    (0..f / 2).map(move |m| (0..f - 2 * m).map(|k| h[k] * h[k + 2 * m]).sum())
+}
+
+/// Deviation of the sum at shift `m` from $\delta_{m0}$.
+fn deviation(&(m, v): &(usize, f64)) -> f64 {
+    if m == 0 { (v - 1.0).abs() } else { v.abs() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,17 +161,29 @@ mod tests {
     fn builtins_are_orthonormal_low_pass() {
         let names: Vec<_> = Wavelet::builtin_names().collect();
         assert_eq!(names.len(), 45);
+        let worst = names
+            .iter()
+            .map(|n| Wavelet::new(n).unwrap().orthonormality_defect())
+            .fold(0.0, f64::max);
+        assert!(worst > 0.0 && worst < 2e-11, "{worst:e}");
         for name in names {
             let w = Wavelet::new(name).unwrap();
             Wavelet::from_dec_lo(name, w.dec_lo().to_vec()).unwrap();
-            // High-pass is orthogonal to low-pass at every even shift and has zero mean.
+            // High-pass is orthogonal to low-pass at every even shift and has zero mean, up to
+            // the precision of the tabulated taps.
+            let tol = (4.0 * w.orthonormality_defect()).max(1e-12);
             let f = w.len();
             for m in 0..f / 2 {
-                let c: f64 = (0..f - 2 * m).map(|k| w.dec_lo()[k] * w.dec_hi()[k + 2 * m]).sum();
-                let d: f64 = (0..f - 2 * m).map(|k| w.dec_hi()[k] * w.dec_lo()[k + 2 * m]).sum();
-                assert!(c.abs() < 1e-12 && d.abs() < 1e-12, "{name} shift {m}: {c} {d}");
+                let c: f64 = (0..f - 2 * m)
+                    .map(|k| w.dec_lo()[k] * w.dec_hi()[k + 2 * m])
+                    .sum();
+                let d: f64 = (0..f - 2 * m)
+                    .map(|k| w.dec_hi()[k] * w.dec_lo()[k + 2 * m])
+                    .sum();
+                assert!(c.abs() < tol && d.abs() < tol, "{name} shift {m}: {c} {d}");
             }
-            assert!(w.dec_hi().iter().sum::<f64>().abs() < 1e-12, "{name}");
+            // PyWavelets' sym3/sym5 high-pass filters have zero mean only to about 3.4e-12.
+            assert!(w.dec_hi().iter().sum::<f64>().abs() < 1e-11, "{name}");
         }
     }
 
@@ -151,7 +197,10 @@ mod tests {
 
     #[test]
     fn bad_filters_are_rejected_with_the_reason() {
-        assert!(matches!(Wavelet::new("db21"), Err(WaveletError::UnknownWavelet { .. })));
+        assert!(matches!(
+            Wavelet::new("db21"),
+            Err(WaveletError::UnknownWavelet { .. })
+        ));
         assert!(matches!(
             Wavelet::from_dec_lo("x", vec![1.0, 2.0, 3.0]),
             Err(WaveletError::BadFilterLength { len: 3, .. })
@@ -166,7 +215,10 @@ mod tests {
         ));
         let mut db2 = Wavelet::new("db2").unwrap().dec_lo().to_vec();
         db2[1] += 1e-3;
-        assert!(matches!(Wavelet::from_dec_lo("x", db2), Err(WaveletError::NotOrthonormal { .. })));
+        assert!(matches!(
+            Wavelet::from_dec_lo("x", db2),
+            Err(WaveletError::NotOrthonormal { .. })
+        ));
         let s = std::f64::consts::FRAC_1_SQRT_2;
         assert!(matches!(
             Wavelet::from_dec_lo("x", vec![-s, -s]),

@@ -17,7 +17,9 @@ impl Npz {
     }
 
     pub fn get(&mut self, key: &str) -> ArrayD<f64> {
-        self.0.by_name(&format!("{key}.npy")).unwrap_or_else(|e| panic!("{key}: {e}"))
+        self.0
+            .by_name(&format!("{key}.npy"))
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
     }
 }
 
@@ -29,5 +31,8 @@ pub fn normal(shape: &[usize], seed: u64) -> ArrayD<f64> {
 
 pub fn max_abs_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
     assert_eq!(a.shape(), b.shape());
-    a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
