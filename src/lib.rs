@@ -16,15 +16,16 @@
 //! ## Example
 //!
 //! ```
-//! use wcrg::wavelets::{Wavelet, Dwt};
-//! use ndarray::Array2;
+//! use wcrg::core::Transform;
+//! use wcrg::wavelets::{Dwt, Wavelet};
+//! use wcrg::core::ndarray::{Array2, Ix2};
 //!
 //! let w = Wavelet::new("db4").unwrap();
 //! let x = Array2::from_shape_fn((16, 16), |(i, j)| ((i * 7 + j * 3) % 5) as f64);
 //! let plan = Dwt::new(&w, &[16, 16], 2).unwrap();
 //! let y = plan.forward(x.view().into_dyn());
 //! let back = plan.inverse(y.view());
-//! assert!((back.into_dimensionality::<ndarray::Ix2>().unwrap() - &x).iter().all(|d| d.abs() < 1e-12));
+//! assert!((back.into_dimensionality::<Ix2>().unwrap() - &x).iter().all(|d| d.abs() < 1e-12));
 //! ```
 #![deny(missing_docs)]
 

@@ -1,6 +1,6 @@
 //! Validation helpers used at the public entry points of every crate.
 //!
-//! Each returns the matching [`Error`](crate::Error) variant with the offending values.
+//! Each returns the matching [`Error`] variant with the offending values.
 
 use crate::{Error, Result};
 

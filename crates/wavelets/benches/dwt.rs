@@ -36,7 +36,7 @@ fn bench_dwt(c: &mut Criterion) {
             let mut y = x.clone();
             let mut ws = Workspace::new();
             let mut run = |inverse: bool| {
-                let f = || {
+                let mut f = || {
                     if inverse {
                         plan.inverse_inplace(y.view_mut(), &mut ws)
                     } else {

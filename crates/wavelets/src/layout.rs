@@ -95,6 +95,65 @@ pub struct Coefficients {
 }
 
 impl Coefficients {
+    /// Number of levels $J$.
+    pub fn levels(&self) -> usize {
+        self.details.len()
+    }
+
+    /// The arrays with PyWavelets users' names, coarsest first: `cA3`, then per level `cD3`
+    /// (1-D), `cH3`, `cV3`, `cD3` (2-D) or `aad3`, …, `ddd3` (3-D, `wavedecn` keys).
+    pub fn to_named(&self) -> Vec<(String, ArrayD<f64>)> {
+        let levels = self.levels();
+        let mut out = vec![(format!("cA{levels}"), self.approx.clone())];
+        for (i, level) in self.details.iter().enumerate() {
+            for (key, arr) in level {
+                out.push((pywt_detail_name(key, levels - i), arr.clone()));
+            }
+        }
+        out
+    }
+
+    /// Coefficients from arrays named as in [`Coefficients::to_named`]; `get(name)` returns the
+    /// array of that name, if any. The number of levels is read from the `cA{J}` name.
+    ///
+    /// # Errors
+    /// [`wcrg_core::Error::InvalidParameter`] when `cA{J}` or a detail is missing;
+    /// [`wcrg_core::Error::UnsupportedDimension`] outside 1–3 axes.
+    pub fn from_named(
+        names: &[String],
+        mut get: impl FnMut(&str) -> Option<ArrayD<f64>>,
+    ) -> wcrg_core::Result<Self> {
+        let missing = |what: &str| wcrg_core::Error::InvalidParameter {
+            name: what.to_owned(),
+            value: "missing".into(),
+            reason: format!("coefficient arrays present: {names:?}"),
+        };
+        let levels: usize = names
+            .iter()
+            .filter_map(|n| n.strip_prefix("cA").and_then(|l| l.parse().ok()))
+            .max()
+            .ok_or_else(|| missing("cA{J}"))?;
+        let approx = get(&format!("cA{levels}")).ok_or_else(|| missing("cA{J}"))?;
+        let ndim = approx.ndim();
+        if !(1..=3).contains(&ndim) {
+            return Err(wcrg_core::Error::UnsupportedDimension {
+                what: "wavelet coefficients".into(),
+                ndim,
+                supported: "1, 2 or 3".into(),
+            });
+        }
+        let mut details = Vec::with_capacity(levels);
+        for l in (1..=levels).rev() {
+            let mut level = Vec::new();
+            for key in detail_keys(ndim) {
+                let name = pywt_detail_name(key, l);
+                level.push((key.to_string(), get(&name).ok_or_else(|| missing(&name))?));
+            }
+            details.push(level);
+        }
+        Ok(Self { approx, details })
+    }
+
     pub(crate) fn from_packed(packed: ArrayViewD<'_, f64>, levels: usize) -> Self {
         let shape = packed.shape().to_vec();
         let approx_slices: Vec<SliceInfoElem> = shape

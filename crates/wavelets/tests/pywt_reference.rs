@@ -99,6 +99,26 @@ fn list_layout_matches_wavedec2_and_wavedecn() {
     }
     let back = plan.waverec(&c).unwrap();
     assert!(max_abs_diff(&back, &z.get("x")) <= TOL);
+    // Named arrays (what the `dwt` example writes) use pywt's names and round-trip.
+    let named = c.to_named();
+    let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names[..4], ["cA3", "cH3", "cV3", "cD3"]);
+    assert_eq!(names.len(), 10);
+    for (n, arr) in &named {
+        assert!(max_abs_diff(arr, &z.get(n)) <= TOL, "{n}");
+    }
+    let lookup = |n: &str| named.iter().find(|(k, _)| k == n).map(|(_, a)| a.clone());
+    assert_eq!(
+        wcrg_wavelets::Coefficients::from_named(&names, lookup).unwrap(),
+        c
+    );
+    let partial: Vec<String> = names.iter().filter(|n| *n != "cV2").cloned().collect();
+    assert!(
+        wcrg_wavelets::Coefficients::from_named(&partial, |n| {
+            if n == "cV2" { None } else { lookup(n) }
+        })
+        .is_err()
+    );
 
     let plan3 = Dwt::new(&Wavelet::new("db2").unwrap(), &[8, 8, 8], 2).unwrap();
     let c3 = plan3.wavedec(z.get("x3").view()).unwrap();
