@@ -271,34 +271,53 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     let r0 = s / 2 + 1;
     let le = half + f + 2;
     ext.clear();
-    ext.resize(4 * le, 0.0);
-    let (ae, rest) = ext.split_at_mut(le);
-    let (de, rest) = rest.split_at_mut(le);
-    let (xe, xo) = rest.split_at_mut(le);
+    ext.resize(2 * le, 0.0);
+    let (ae, de) = ext.split_at_mut(le);
     let (a, d) = y.split_at(half);
     let base = (half * (r0 / half + 1) - r0) % half;
     periodic_copy(a, base, ae);
     periodic_copy(d, base, de);
     let (ae, de) = (&*ae, &*de);
-    for (p, xp) in [(0usize, &mut xe[..half]), (1, &mut xo[..half])] {
-        let mut active = Indices::new(f);
-        (0..f)
-            .filter(|j| (p + j + 2 * r0 - s) % 2 == 0)
-            .for_each(|j| active.push(j));
-        let active = active.as_slice();
-        merge_fir(
-            active.len(),
-            |t| (bank.lo[active[t]], bank.hi[active[t]]),
-            |t| {
-                let off = (p + active[t] + 2 * r0 - s) / 2;
-                (&ae[off..], &de[off..])
-            },
-            xp,
-        );
+    // Taps of the even (p = 0) and odd (p = 1) outputs with their offsets into ae/de.
+    let (mut te, mut to) = (Indices::new(f), Indices::new(f));
+    for j in 0..f {
+        if (j + 2 * r0 - s) % 2 == 0 {
+            te.push(j)
+        } else {
+            to.push(j)
+        }
     }
-    for (q, pair) in out.chunks_exact_mut(2).enumerate() {
-        pair[0] = xe[q];
-        pair[1] = xo[q];
+    let (te, to) = (te.as_slice(), to.as_slice());
+    let off = |p: usize, j: usize| (p + j + 2 * r0 - s) / 2;
+    let mut q0 = 0;
+    while q0 + W <= half {
+        let (mut xe, mut xo) = ([0.0; W], [0.0; W]);
+        for (p, taps, acc) in [(0, te, &mut xe), (1, to, &mut xo)] {
+            for &j in taps {
+                let o = off(p, j) + q0;
+                let av: &[f64; W] = ae[o..o + W].try_into().expect("block of W");
+                let dv: &[f64; W] = de[o..o + W].try_into().expect("block of W");
+                let (h, g) = (bank.lo[j], bank.hi[j]);
+                for k in 0..W {
+                    acc[k] += h * av[k] + g * dv[k];
+                }
+            }
+        }
+        for (k, pair) in out[2 * q0..2 * q0 + 2 * W].chunks_exact_mut(2).enumerate() {
+            pair[0] = xe[k];
+            pair[1] = xo[k];
+        }
+        q0 += W;
+    }
+    for q in q0..half {
+        for (p, taps) in [(0, te), (1, to)] {
+            let mut acc = 0.0;
+            for &j in taps {
+                let o = off(p, j) + q;
+                acc += bank.lo[j] * ae[o] + bank.hi[j] * de[o];
+            }
+            out[2 * q + p] = acc;
+        }
     }
 }
 
