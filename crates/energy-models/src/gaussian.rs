@@ -82,7 +82,7 @@ impl GaussianField {
     /// # Errors
     /// Non-positive `mass2`, negative `beta`, or an invalid shape.
     pub fn free_field(shape: &[usize], mass2: f64, beta: f64) -> Result<Self> {
-        if !(mass2.is_finite() && mass2 > 0.0) || !(beta.is_finite() && beta >= 0.0) {
+        if !(mass2.is_finite() && mass2 > 0.0 && beta.is_finite() && beta >= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "mass2, beta".into(),
                 value: format!("{mass2}, {beta}"),
