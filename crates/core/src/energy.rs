@@ -44,3 +44,31 @@ pub trait LocalEnergy: Energy {
     /// `new_value`.
     fn local_energy_change(&self, x: ArrayViewD<'_, f64>, site: usize, new_value: f64) -> f64;
 }
+
+macro_rules! forward_energy {
+    ($($ty:ty),*) => {$(
+        impl<E: Energy + ?Sized> Energy for $ty {
+            fn shape(&self) -> &[usize] {
+                (**self).shape()
+            }
+            fn energy(&self, x: ArrayViewD<'_, f64>, ws: &mut Workspace) -> f64 {
+                (**self).energy(x, ws)
+            }
+            fn energy_and_gradient(
+                &self,
+                x: ArrayViewD<'_, f64>,
+                grad: ArrayViewMutD<'_, f64>,
+                ws: &mut Workspace,
+            ) -> f64 {
+                (**self).energy_and_gradient(x, grad, ws)
+            }
+        }
+        impl<E: LocalEnergy + ?Sized> LocalEnergy for $ty {
+            fn local_energy_change(&self, x: ArrayViewD<'_, f64>, site: usize, new_value: f64) -> f64 {
+                (**self).local_energy_change(x, site, new_value)
+            }
+        }
+    )*};
+}
+
+forward_energy!(&E, Box<E>, std::sync::Arc<E>);

@@ -1,0 +1,286 @@
+//! Field statistics shared by every crate: moments, φ⁴ observables with error bars, radially
+//! averaged power spectra, histograms on a common binning, two-point correlations.
+
+use ndarray::{ArrayD, ArrayViewD, Axis, Dimension, IxDyn};
+use rustfft::FftPlanner;
+use rustfft::num_complex::Complex64;
+use wcrg_core::{Error, Result, validate};
+
+/// The magnetisation $m = \frac1N\sum_x\varphi(x)$ of one field.
+pub fn magnetisation(x: ArrayViewD<'_, f64>) -> f64 {
+    x.mean().unwrap_or(0.0)
+}
+
+/// φ⁴ observables of a set of (decorrelated) fields, with jackknife error bars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Phi4Observables {
+    /// $\langle m^2\rangle$ and its standard error.
+    pub m2: (f64, f64),
+    /// $\langle |m|\rangle$ and its standard error.
+    pub abs_m: (f64, f64),
+    /// Susceptibility $\chi = N(\langle m^2\rangle - \langle|m|\rangle^2)$ and its error.
+    pub susceptibility: (f64, f64),
+    /// Binder cumulant $U_4 = 1 - \langle m^4\rangle / (3\langle m^2\rangle^2)$ and its error.
+    pub binder: (f64, f64),
+}
+
+impl Phi4Observables {
+    /// From the magnetisations of independent fields of `sites` sites each.
+    ///
+    /// # Errors
+    /// Fewer than 10 values or non-finite values.
+    pub fn from_magnetisations(m: &[f64], sites: usize) -> Result<Self> {
+        if m.len() < 10 {
+            return Err(Error::Empty { what: format!("{} magnetisations (need >= 10)", m.len()) });
+        }
+        validate::finite("magnetisations", m)?;
+        let n = m.len();
+        let blocks = n.min(50);
+        let moments = |skip: Option<usize>| {
+            let (mut s1, mut s2, mut s4, mut c) = (0.0, 0.0, 0.0, 0.0);
+            for (i, &v) in m.iter().enumerate() {
+                if skip == Some(i * blocks / n) {
+                    continue;
+                }
+                s1 += v.abs();
+                s2 += v * v;
+                s4 += v.powi(4);
+                c += 1.0;
+            }
+            let (a, b, d) = (s1 / c, s2 / c, s4 / c);
+            [b, a, sites as f64 * (b - a * a), 1.0 - d / (3.0 * b * b)]
+        };
+        let full = moments(None);
+        let jack: Vec<[f64; 4]> = (0..blocks).map(|b| moments(Some(b))).collect();
+        let err = |k: usize| {
+            let mean = jack.iter().map(|j| j[k]).sum::<f64>() / blocks as f64;
+            ((blocks as f64 - 1.0) / blocks as f64 * jack.iter().map(|j| (j[k] - mean).powi(2)).sum::<f64>()).sqrt()
+        };
+        Ok(Self {
+            m2: (full[0], err(0)),
+            abs_m: (full[1], err(1)),
+            susceptibility: (full[2], err(2)),
+            binder: (full[3], err(3)),
+        })
+    }
+
+    /// From a batch of fields `(B, …)`.
+    ///
+    /// # Errors
+    /// As [`Phi4Observables::from_magnetisations`].
+    pub fn from_batch(batch: ArrayViewD<'_, f64>) -> Result<Self> {
+        let sites = batch.len() / batch.shape().first().copied().unwrap_or(1).max(1);
+        let m: Vec<f64> = batch.outer_iter().map(magnetisation).collect();
+        Self::from_magnetisations(&m, sites)
+    }
+}
+
+/// $|\hat x(k)|^2 / N$ of every field of a batch `(B, …)` (unnormalised DFT), in FFT order.
+///
+/// # Errors
+/// An empty batch, fields outside 1–3 axes, non-finite values.
+pub fn power_spectra(batch: ArrayViewD<'_, f64>) -> Result<ArrayD<f64>> {
+    validate::non_empty("batch", batch.shape())?;
+    validate::finite("batch", batch.iter())?;
+    let shape = batch.shape()[1..].to_vec();
+    if !(1..=3).contains(&shape.len()) {
+        return Err(Error::UnsupportedDimension {
+            what: "power spectrum".into(),
+            ndim: shape.len(),
+            supported: "1, 2 or 3".into(),
+        });
+    }
+    let mut planner = FftPlanner::new();
+    let plans: Vec<_> = shape.iter().map(|&n| planner.plan_fft_forward(n)).collect();
+    let n_sites: usize = shape.iter().product();
+    let mut out = ArrayD::zeros(batch.raw_dim());
+    for (x, mut o) in batch.outer_iter().zip(out.outer_iter_mut()) {
+        let mut c: ArrayD<Complex64> = x.mapv(|v| Complex64::new(v, 0.0));
+        for (axis, plan) in plans.iter().enumerate() {
+            for mut lane in c.lanes_mut(Axis(axis)) {
+                let mut buf: Vec<Complex64> = lane.iter().copied().collect();
+                plan.process(&mut buf);
+                lane.iter_mut().zip(buf).for_each(|(l, b)| *l = b);
+            }
+        }
+        o.zip_mut_with(&c, |p, z| *p = z.norm_sqr() / n_sites as f64);
+    }
+    Ok(out)
+}
+
+/// The radially averaged power spectrum of a batch with per-bin standard errors over samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadialSpectrum {
+    /// Bin centres $|k|$ in lattice units $2\pi/L$ (bin $b$ holds $b - \frac12 \le |k| < b + \frac12$).
+    pub k: Vec<f64>,
+    /// Mean power per bin.
+    pub power: Vec<f64>,
+    /// Standard error of the mean over samples.
+    pub stderr: Vec<f64>,
+}
+
+impl RadialSpectrum {
+    /// From a batch `(B, …)`; bin 0 holds $k = 0$ alone.
+    ///
+    /// # Errors
+    /// As [`power_spectra`]; fewer than 2 samples.
+    pub fn from_batch(batch: ArrayViewD<'_, f64>) -> Result<Self> {
+        let ps = power_spectra(batch)?;
+        let b = ps.shape()[0];
+        if b < 2 {
+            return Err(Error::Empty { what: "batch of fewer than 2 fields".into() });
+        }
+        let shape = ps.shape()[1..].to_vec();
+        let freq = |i: usize, n: usize| if i <= n / 2 { i as f64 } else { i as f64 - n as f64 };
+        let first = ps.index_axis(Axis(0), 0);
+        let bins: Vec<usize> = first
+            .indexed_iter()
+            .map(|(ix, _)| {
+                let k2: f64 = ix.slice().iter().zip(&shape).map(|(&i, &n)| freq(i, n).powi(2)).sum();
+                k2.sqrt().round() as usize
+            })
+            .collect();
+        let nb = bins.iter().max().copied().unwrap_or(0) + 1;
+        let mut per_sample = vec![vec![0.0; nb]; b];
+        let mut counts = vec![0usize; nb];
+        bins.iter().for_each(|&k| counts[k] += 1);
+        for (s, p) in ps.outer_iter().enumerate() {
+            for (&k, &v) in bins.iter().zip(p.iter()) {
+                per_sample[s][k] += v / counts[k] as f64;
+            }
+        }
+        let power: Vec<f64> = (0..nb).map(|k| per_sample.iter().map(|s| s[k]).sum::<f64>() / b as f64).collect();
+        let stderr = (0..nb)
+            .map(|k| {
+                let var = per_sample.iter().map(|s| (s[k] - power[k]).powi(2)).sum::<f64>() / (b - 1) as f64;
+                (var / b as f64).sqrt()
+            })
+            .collect();
+        Ok(Self { k: (0..nb).map(|k| k as f64).collect(), power, stderr })
+    }
+}
+
+/// A histogram on a fixed binning, so that histograms of different data compare bin by bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    lo: f64,
+    hi: f64,
+    counts: Vec<u64>,
+    outside: u64,
+}
+
+impl Histogram {
+    /// `bins` equal bins on `[lo, hi)`.
+    ///
+    /// # Errors
+    /// `bins == 0` or a range that is empty or not finite.
+    pub fn new(lo: f64, hi: f64, bins: usize) -> Result<Self> {
+        if bins == 0 || !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::InvalidParameter {
+                name: "histogram range".into(),
+                value: format!("[{lo}, {hi}) with {bins} bins"),
+                reason: "need finite lo < hi and at least one bin".into(),
+            });
+        }
+        Ok(Self { lo, hi, counts: vec![0; bins], outside: 0 })
+    }
+
+    /// Adds values (non-finite values and values outside the range count as outside).
+    pub fn fill<'a>(&mut self, values: impl IntoIterator<Item = &'a f64>) {
+        let nb = self.counts.len() as f64;
+        for &v in values {
+            let t = (v - self.lo) / (self.hi - self.lo) * nb;
+            if t >= 0.0 && t < nb {
+                self.counts[t as usize] += 1;
+            } else {
+                self.outside += 1;
+            }
+        }
+    }
+
+    /// Counts per bin.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Values that fell outside the range.
+    pub fn outside(&self) -> u64 {
+        self.outside
+    }
+
+    /// Bin centres.
+    pub fn centres(&self) -> Vec<f64> {
+        let w = (self.hi - self.lo) / self.counts.len() as f64;
+        (0..self.counts.len()).map(|i| self.lo + (i as f64 + 0.5) * w).collect()
+    }
+
+    /// Probability per bin (counts over all values, outside included).
+    pub fn probabilities(&self) -> Vec<f64> {
+        let total = (self.counts.iter().sum::<u64>() + self.outside).max(1) as f64;
+        self.counts.iter().map(|&c| c as f64 / total).collect()
+    }
+
+    /// $\mathrm{KL}(\text{self}\,\|\,\text{other}) = \sum_b p_b \log(p_b / q_b)$ over the bins,
+    /// with $q_b$ floored at `1e-12`.
+    ///
+    /// # Errors
+    /// Histograms with different binnings.
+    pub fn kl_divergence(&self, other: &Self) -> Result<f64> {
+        if self.counts.len() != other.counts.len() || self.lo != other.lo || self.hi != other.hi {
+            return Err(Error::InvalidParameter {
+                name: "histogram".into(),
+                value: format!("[{}, {}) x {} vs [{}, {}) x {}", self.lo, self.hi, self.counts.len(), other.lo, other.hi, other.counts.len()),
+                reason: "KL needs the same binning".into(),
+            });
+        }
+        Ok(self
+            .probabilities()
+            .iter()
+            .zip(other.probabilities())
+            .filter(|(p, _)| **p > 0.0)
+            .map(|(p, q)| p * (p / q.max(1e-12)).ln())
+            .sum())
+    }
+}
+
+/// Two-point correlation $C(r) = \frac1N\sum_x\langle x(x)x(x+r)\rangle$ averaged over a batch,
+/// computed as the inverse FFT of the mean power spectrum.
+///
+/// # Errors
+/// As [`power_spectra`].
+pub fn two_point_correlation(batch: ArrayViewD<'_, f64>) -> Result<ArrayD<f64>> {
+    let ps = power_spectra(batch)?;
+    let mean = ps.mean_axis(Axis(0)).expect("non-empty batch");
+    let shape = mean.shape().to_vec();
+    let n: usize = shape.iter().product();
+    let mut planner = FftPlanner::new();
+    let mut c: ArrayD<Complex64> = mean.mapv(|v| Complex64::new(v, 0.0));
+    for (axis, &len) in shape.iter().enumerate() {
+        let plan = planner.plan_fft_inverse(len);
+        for mut lane in c.lanes_mut(Axis(axis)) {
+            let mut buf: Vec<Complex64> = lane.iter().copied().collect();
+            plan.process(&mut buf);
+            lane.iter_mut().zip(buf).for_each(|(l, b)| *l = b);
+        }
+    }
+    Ok(ArrayD::from_shape_fn(IxDyn(&shape), |ix| c[ix].re / n as f64))
+}
+
+/// Second-moment correlation length
+/// $\xi = \sqrt{S(0)/S(k_{\min}) - 1}\,/\,(2\sin(\pi/L))$ from the mean power spectrum $S$,
+/// with $k_{\min} = (1, 0, …)$ along axis 0 of length $L$.
+///
+/// # Errors
+/// As [`power_spectra`]; a spectrum with $S(k_{\min}) \le 0$.
+pub fn correlation_length(batch: ArrayViewD<'_, f64>) -> Result<f64> {
+    let ps = power_spectra(batch)?;
+    let mean = ps.mean_axis(Axis(0)).expect("non-empty batch");
+    let l = mean.shape()[0];
+    let mut kmin = vec![0usize; mean.ndim()];
+    kmin[0] = 1;
+    let (s0, s1) = (mean[IxDyn(&vec![0; mean.ndim()])], mean[IxDyn(&kmin)]);
+    if s1 <= 0.0 {
+        return Err(Error::Singular { what: "correlation length".into(), detail: "S(k_min) = 0".into() });
+    }
+    Ok((s0 / s1 - 1.0).max(0.0).sqrt() / (2.0 * (std::f64::consts::PI / l as f64).sin()))
+}
