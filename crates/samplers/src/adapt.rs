@@ -45,7 +45,11 @@ impl DualAveraging {
 
     /// Records the acceptance probability of the last step; returns the next step size.
     pub fn update(&mut self, acceptance_probability: f64) -> f64 {
-        let alpha = if acceptance_probability.is_finite() { acceptance_probability.clamp(0.0, 1.0) } else { 0.0 };
+        let alpha = if acceptance_probability.is_finite() {
+            acceptance_probability.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self.t += 1.0;
         let eta = 1.0 / (self.t + 10.0);
         self.h_bar = (1.0 - eta) * self.h_bar + eta * (self.target - alpha);
@@ -62,6 +66,10 @@ impl DualAveraging {
 
     /// The averaged step size to use after warm-up.
     pub fn final_step(&self) -> f64 {
-        if self.t == 0.0 { self.current() } else { self.log_eps_bar.exp() }
+        if self.t == 0.0 {
+            self.current()
+        } else {
+            self.log_eps_bar.exp()
+        }
     }
 }

@@ -7,7 +7,9 @@ use wcrg_core::{Error, Result};
 
 fn check(series: &[f64]) -> Result<()> {
     if series.len() < 4 {
-        return Err(Error::Empty { what: format!("series of length {} (need >= 4)", series.len()) });
+        return Err(Error::Empty {
+            what: format!("series of length {} (need >= 4)", series.len()),
+        });
     }
     wcrg_core::validate::finite("series", series)
 }
@@ -28,7 +30,8 @@ pub fn autocorrelation(series: &[f64]) -> Result<Vec<f64>> {
         .collect();
     let mut planner = FftPlanner::new();
     planner.plan_fft_forward(m).process(&mut buf);
-    buf.iter_mut().for_each(|c| *c = Complex64::new(c.norm_sqr(), 0.0));
+    buf.iter_mut()
+        .for_each(|c| *c = Complex64::new(c.norm_sqr(), 0.0));
     planner.plan_fft_inverse(m).process(&mut buf);
     let c0 = buf[0].re;
     if c0 <= 0.0 {
@@ -77,7 +80,9 @@ impl MeanEstimate {
     /// No chain; a chain as refused by [`autocorrelation`].
     pub fn from_chains(chains: &[Vec<f64>]) -> Result<Self> {
         if chains.is_empty() {
-            return Err(Error::Empty { what: "list of chains".into() });
+            return Err(Error::Empty {
+                what: "list of chains".into(),
+            });
         }
         let all: Vec<f64> = chains.iter().flatten().copied().collect();
         let n = all.len() as f64;
@@ -90,7 +95,12 @@ impl MeanEstimate {
             ess += c.len() as f64 / tau;
             tau_sum += tau;
         }
-        Ok(Self { mean, mcse: (var / ess).sqrt(), ess, tau: tau_sum / chains.len() as f64 })
+        Ok(Self {
+            mean,
+            mcse: (var / ess).sqrt(),
+            ess,
+            tau: tau_sum / chains.len() as f64,
+        })
     }
 
     /// $z$-score of the difference with another independent estimate.
@@ -111,21 +121,33 @@ impl MeanEstimate {
 /// No chain, chains shorter than 4 or of different lengths, or zero within-chain variance.
 pub fn split_rhat(chains: &[Vec<f64>]) -> Result<f64> {
     let Some(first) = chains.first() else {
-        return Err(Error::Empty { what: "list of chains".into() });
+        return Err(Error::Empty {
+            what: "list of chains".into(),
+        });
     };
     let len = first.len();
     if len < 4 || chains.iter().any(|c| c.len() != len) {
         return Err(Error::InvalidParameter {
             name: "chains".into(),
-            value: format!("lengths {:?}", chains.iter().map(Vec::len).collect::<Vec<_>>()),
+            value: format!(
+                "lengths {:?}",
+                chains.iter().map(Vec::len).collect::<Vec<_>>()
+            ),
             reason: "need equal lengths of at least 4".into(),
         });
     }
     let n = len / 2;
-    let halves: Vec<&[f64]> = chains.iter().flat_map(|c| [&c[..n], &c[n..2 * n]]).collect();
-    let means: Vec<f64> = halves.iter().map(|h| h.iter().sum::<f64>() / n as f64).collect();
+    let halves: Vec<&[f64]> = chains
+        .iter()
+        .flat_map(|c| [&c[..n], &c[n..2 * n]])
+        .collect();
+    let means: Vec<f64> = halves
+        .iter()
+        .map(|h| h.iter().sum::<f64>() / n as f64)
+        .collect();
     let grand = means.iter().sum::<f64>() / means.len() as f64;
-    let b = n as f64 * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (means.len() - 1) as f64;
+    let b = n as f64 * means.iter().map(|m| (m - grand).powi(2)).sum::<f64>()
+        / (means.len() - 1) as f64;
     let w = halves
         .iter()
         .zip(&means)
@@ -133,7 +155,10 @@ pub fn split_rhat(chains: &[Vec<f64>]) -> Result<f64> {
         .sum::<f64>()
         / means.len() as f64;
     if w <= 0.0 {
-        return Err(Error::Singular { what: "split-Rhat".into(), detail: "zero within-chain variance".into() });
+        return Err(Error::Singular {
+            what: "split-Rhat".into(),
+            detail: "zero within-chain variance".into(),
+        });
     }
     Ok((((n as f64 - 1.0) / n as f64 * w + b / n as f64) / w).sqrt())
 }

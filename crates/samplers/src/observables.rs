@@ -31,7 +31,9 @@ impl Phi4Observables {
     /// Fewer than 10 values or non-finite values.
     pub fn from_magnetisations(m: &[f64], sites: usize) -> Result<Self> {
         if m.len() < 10 {
-            return Err(Error::Empty { what: format!("{} magnetisations (need >= 10)", m.len()) });
+            return Err(Error::Empty {
+                what: format!("{} magnetisations (need >= 10)", m.len()),
+            });
         }
         validate::finite("magnetisations", m)?;
         let n = m.len();
@@ -54,7 +56,9 @@ impl Phi4Observables {
         let jack: Vec<[f64; 4]> = (0..blocks).map(|b| moments(Some(b))).collect();
         let err = |k: usize| {
             let mean = jack.iter().map(|j| j[k]).sum::<f64>() / blocks as f64;
-            ((blocks as f64 - 1.0) / blocks as f64 * jack.iter().map(|j| (j[k] - mean).powi(2)).sum::<f64>()).sqrt()
+            ((blocks as f64 - 1.0) / blocks as f64
+                * jack.iter().map(|j| (j[k] - mean).powi(2)).sum::<f64>())
+            .sqrt()
         };
         Ok(Self {
             m2: (full[0], err(0)),
@@ -128,15 +132,28 @@ impl RadialSpectrum {
         let ps = power_spectra(batch)?;
         let b = ps.shape()[0];
         if b < 2 {
-            return Err(Error::Empty { what: "batch of fewer than 2 fields".into() });
+            return Err(Error::Empty {
+                what: "batch of fewer than 2 fields".into(),
+            });
         }
         let shape = ps.shape()[1..].to_vec();
-        let freq = |i: usize, n: usize| if i <= n / 2 { i as f64 } else { i as f64 - n as f64 };
+        let freq = |i: usize, n: usize| {
+            if i <= n / 2 {
+                i as f64
+            } else {
+                i as f64 - n as f64
+            }
+        };
         let first = ps.index_axis(Axis(0), 0);
         let bins: Vec<usize> = first
             .indexed_iter()
             .map(|(ix, _)| {
-                let k2: f64 = ix.slice().iter().zip(&shape).map(|(&i, &n)| freq(i, n).powi(2)).sum();
+                let k2: f64 = ix
+                    .slice()
+                    .iter()
+                    .zip(&shape)
+                    .map(|(&i, &n)| freq(i, n).powi(2))
+                    .sum();
                 k2.sqrt().round() as usize
             })
             .collect();
@@ -149,14 +166,24 @@ impl RadialSpectrum {
                 per_sample[s][k] += v / counts[k] as f64;
             }
         }
-        let power: Vec<f64> = (0..nb).map(|k| per_sample.iter().map(|s| s[k]).sum::<f64>() / b as f64).collect();
+        let power: Vec<f64> = (0..nb)
+            .map(|k| per_sample.iter().map(|s| s[k]).sum::<f64>() / b as f64)
+            .collect();
         let stderr = (0..nb)
             .map(|k| {
-                let var = per_sample.iter().map(|s| (s[k] - power[k]).powi(2)).sum::<f64>() / (b - 1) as f64;
+                let var = per_sample
+                    .iter()
+                    .map(|s| (s[k] - power[k]).powi(2))
+                    .sum::<f64>()
+                    / (b - 1) as f64;
                 (var / b as f64).sqrt()
             })
             .collect();
-        Ok(Self { k: (0..nb).map(|k| k as f64).collect(), power, stderr })
+        Ok(Self {
+            k: (0..nb).map(|k| k as f64).collect(),
+            power,
+            stderr,
+        })
     }
 }
 
@@ -182,7 +209,12 @@ impl Histogram {
                 reason: "need finite lo < hi and at least one bin".into(),
             });
         }
-        Ok(Self { lo, hi, counts: vec![0; bins], outside: 0 })
+        Ok(Self {
+            lo,
+            hi,
+            counts: vec![0; bins],
+            outside: 0,
+        })
     }
 
     /// Adds values (non-finite values and values outside the range count as outside).
@@ -211,7 +243,9 @@ impl Histogram {
     /// Bin centres.
     pub fn centres(&self) -> Vec<f64> {
         let w = (self.hi - self.lo) / self.counts.len() as f64;
-        (0..self.counts.len()).map(|i| self.lo + (i as f64 + 0.5) * w).collect()
+        (0..self.counts.len())
+            .map(|i| self.lo + (i as f64 + 0.5) * w)
+            .collect()
     }
 
     /// Probability per bin (counts over all values, outside included).
@@ -229,7 +263,15 @@ impl Histogram {
         if self.counts.len() != other.counts.len() || self.lo != other.lo || self.hi != other.hi {
             return Err(Error::InvalidParameter {
                 name: "histogram".into(),
-                value: format!("[{}, {}) x {} vs [{}, {}) x {}", self.lo, self.hi, self.counts.len(), other.lo, other.hi, other.counts.len()),
+                value: format!(
+                    "[{}, {}) x {} vs [{}, {}) x {}",
+                    self.lo,
+                    self.hi,
+                    self.counts.len(),
+                    other.lo,
+                    other.hi,
+                    other.counts.len()
+                ),
                 reason: "KL needs the same binning".into(),
             });
         }
@@ -263,7 +305,9 @@ pub fn two_point_correlation(batch: ArrayViewD<'_, f64>) -> Result<ArrayD<f64>> 
             lane.iter_mut().zip(buf).for_each(|(l, b)| *l = b);
         }
     }
-    Ok(ArrayD::from_shape_fn(IxDyn(&shape), |ix| c[ix].re / n as f64))
+    Ok(ArrayD::from_shape_fn(IxDyn(&shape), |ix| {
+        c[ix].re / n as f64
+    }))
 }
 
 /// Second-moment correlation length
@@ -280,7 +324,10 @@ pub fn correlation_length(batch: ArrayViewD<'_, f64>) -> Result<f64> {
     kmin[0] = 1;
     let (s0, s1) = (mean[IxDyn(&vec![0; mean.ndim()])], mean[IxDyn(&kmin)]);
     if s1 <= 0.0 {
-        return Err(Error::Singular { what: "correlation length".into(), detail: "S(k_min) = 0".into() });
+        return Err(Error::Singular {
+            what: "correlation length".into(),
+            detail: "S(k_min) = 0".into(),
+        });
     }
     Ok((s0 / s1 - 1.0).max(0.0).sqrt() / (2.0 * (std::f64::consts::PI / l as f64).sin()))
 }

@@ -27,7 +27,13 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        Self { warmup: 1000, draws: 1000, thin: 1, seed: 0, target_acceptance: 0.574 }
+        Self {
+            warmup: 1000,
+            draws: 1000,
+            thin: 1,
+            seed: 0,
+            target_acceptance: 0.574,
+        }
     }
 }
 
@@ -118,7 +124,10 @@ fn sample<K: Sampler>(
     out
 }
 
-fn counter<'a>(progress: Progress<'a>, total: usize) -> (AtomicUsize, impl Fn(&AtomicUsize) + Sync + 'a) {
+fn counter<'a>(
+    progress: Progress<'a>,
+    total: usize,
+) -> (AtomicUsize, impl Fn(&AtomicUsize) + Sync + 'a) {
     (AtomicUsize::new(0), move |c: &AtomicUsize| {
         let done = c.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(p) = progress {
@@ -188,7 +197,14 @@ pub fn run_chains_adapted<K: Sampler + Tunable>(
             }
             let k = k.with_step_size(adapt.final_step())?;
             let step = k.step_size();
-            Ok(sample(&k, state, &mut rng, cfg, &|| tick(&count), Some(step)))
+            Ok(sample(
+                &k,
+                state,
+                &mut rng,
+                cfg,
+                &|| tick(&count),
+                Some(step),
+            ))
         })
         .collect()
 }

@@ -20,7 +20,11 @@ impl LangevinState {
     ///
     /// # Errors
     /// Wrong shape, non-finite values, or a non-finite energy or gradient at `x0`.
-    pub fn new<E: Energy + ?Sized>(energy: &E, x0: ArrayD<f64>, ws: &mut Workspace) -> Result<Self> {
+    pub fn new<E: Energy + ?Sized>(
+        energy: &E,
+        x0: ArrayD<f64>,
+        ws: &mut Workspace,
+    ) -> Result<Self> {
         check_start(energy.shape(), &x0)?;
         let mut grad = ArrayD::zeros(IxDyn(energy.shape()));
         let u = energy.energy_and_gradient(x0.view(), grad.view_mut(), ws);
@@ -31,7 +35,14 @@ impl LangevinState {
                 reason: "the energy or its gradient is not finite at the starting point".into(),
             });
         }
-        Ok(Self { y: x0.clone(), gy: grad.clone(), p: grad.clone(), x: x0, energy: u, grad })
+        Ok(Self {
+            y: x0.clone(),
+            gy: grad.clone(),
+            p: grad.clone(),
+            x: x0,
+            energy: u,
+            grad,
+        })
     }
 
     /// Position.
@@ -62,7 +73,11 @@ impl FieldState {
     ///
     /// # Errors
     /// Wrong shape, non-finite values, or a non-finite energy at `x0`.
-    pub fn new<E: Energy + ?Sized>(energy: &E, x0: ArrayD<f64>, ws: &mut Workspace) -> Result<Self> {
+    pub fn new<E: Energy + ?Sized>(
+        energy: &E,
+        x0: ArrayD<f64>,
+        ws: &mut Workspace,
+    ) -> Result<Self> {
         check_start(energy.shape(), &x0)?;
         let u = energy.energy(x0.view(), ws);
         if !u.is_finite() {

@@ -30,7 +30,11 @@ impl<A: Sampler, B: Sampler<State = A::State>> Sampler for Cycle<A, B> {
     fn step(&self, s: &mut A::State, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> StepInfo {
         let a = self.first.step(s, rng, ws);
         let b = self.second.step(s, rng, ws);
-        StepInfo { accepted: a.accepted || b.accepted, divergent: a.divergent || b.divergent, ..b }
+        StepInfo {
+            accepted: a.accepted || b.accepted,
+            divergent: a.divergent || b.divergent,
+            ..b
+        }
     }
 
     fn position<'a>(&self, state: &'a A::State) -> ArrayViewD<'a, f64> {
@@ -70,7 +74,12 @@ impl<K: Sampler> Sampler for Repeat<K> {
     }
 
     fn step(&self, s: &mut K::State, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> StepInfo {
-        let mut out = StepInfo { accepted: false, acceptance_probability: 0.0, divergent: false, energy: 0.0 };
+        let mut out = StepInfo {
+            accepted: false,
+            acceptance_probability: 0.0,
+            divergent: false,
+            energy: 0.0,
+        };
         for _ in 0..self.times {
             let i = self.kernel.step(s, rng, ws);
             out.accepted |= i.accepted;

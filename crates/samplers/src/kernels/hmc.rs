@@ -5,8 +5,8 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use wcrg_core::{Energy, Error, Result, Sampler, StepInfo, Workspace};
 
-use super::{Tunable, fill_normal};
 use super::ula::accept;
+use super::{Tunable, fill_normal};
 use crate::state::{LangevinState, positive};
 
 /// Energy errors above this are treated as a divergent trajectory.
@@ -36,7 +36,11 @@ impl<E: Energy> Hmc<E> {
                 reason: "at least one leapfrog step".into(),
             });
         }
-        Ok(Self { energy, step: positive("step size", step)?, leapfrog_steps })
+        Ok(Self {
+            energy,
+            step: positive("step size", step)?,
+            leapfrog_steps,
+        })
     }
 }
 
@@ -58,22 +62,44 @@ impl<E: Energy> Sampler for Hmc<E> {
         let mut uy = s.energy;
         for i in 0..self.leapfrog_steps {
             let half = if i == 0 { 0.5 * eps } else { eps };
-            Zip::from(&mut s.p).and(&s.gy).for_each(|p, &g| *p -= half * g);
-            Zip::from(&mut s.y).and(&s.p).for_each(|y, &p| *y += eps * p);
-            uy = self.energy.energy_and_gradient(s.y.view(), s.gy.view_mut(), ws);
+            Zip::from(&mut s.p)
+                .and(&s.gy)
+                .for_each(|p, &g| *p -= half * g);
+            Zip::from(&mut s.y)
+                .and(&s.p)
+                .for_each(|y, &p| *y += eps * p);
+            uy = self
+                .energy
+                .energy_and_gradient(s.y.view(), s.gy.view_mut(), ws);
             if !uy.is_finite() {
                 break;
             }
         }
-        Zip::from(&mut s.p).and(&s.gy).for_each(|p, &g| *p -= 0.5 * eps * g);
+        Zip::from(&mut s.p)
+            .and(&s.gy)
+            .for_each(|p, &g| *p -= 0.5 * eps * g);
         let h1 = uy + kinetic(&s.p);
         let divergent = !h1.is_finite() || h1 - h0 > MAX_ENERGY_ERROR;
-        let alpha = if divergent { 0.0 } else { (h0 - h1).min(0.0).exp() };
+        let alpha = if divergent {
+            0.0
+        } else {
+            (h0 - h1).min(0.0).exp()
+        };
         if !divergent && u < alpha {
             accept(s, uy);
-            StepInfo { accepted: true, acceptance_probability: alpha, divergent, energy: uy }
+            StepInfo {
+                accepted: true,
+                acceptance_probability: alpha,
+                divergent,
+                energy: uy,
+            }
         } else {
-            StepInfo { accepted: false, acceptance_probability: alpha, divergent, energy: s.energy }
+            StepInfo {
+                accepted: false,
+                acceptance_probability: alpha,
+                divergent,
+                energy: s.energy,
+            }
         }
     }
 

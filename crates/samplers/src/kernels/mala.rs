@@ -27,7 +27,10 @@ impl<E: Energy> Mala<E> {
     /// # Errors
     /// When `step` is not finite and positive.
     pub fn new(energy: E, step: f64) -> Result<Self> {
-        Ok(Self { energy, step: positive("step size", step)? })
+        Ok(Self {
+            energy,
+            step: positive("step size", step)?,
+        })
     }
 
     /// The energy.
@@ -43,7 +46,12 @@ impl<E: Energy> Sampler for Mala<E> {
         LangevinState::new(&self.energy, x0, ws)
     }
 
-    fn step(&self, state: &mut LangevinState, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> StepInfo {
+    fn step(
+        &self,
+        state: &mut LangevinState,
+        rng: &mut ChaCha8Rng,
+        ws: &mut Workspace,
+    ) -> StepInfo {
         let eps = self.step;
         let proposal = langevin_proposal(&self.energy, eps, state, rng, ws);
         let u: f64 = rng.random();
@@ -53,14 +61,19 @@ impl<E: Energy> Sampler for Mala<E> {
             divergent,
             energy: state.energy,
         };
-        let Some(uy) = proposal else { return reject(state, true) };
+        let Some(uy) = proposal else {
+            return reject(state, true);
+        };
         // log q(y|x) = -|z|^2/2 (z = state.p); log q(x|y) = -|x - y + eps grad U(y)|^2 / (4 eps).
         let fwd = -0.5 * state.p.iter().map(|z| z * z).sum::<f64>();
         let mut bwd = 0.0;
-        Zip::from(&state.x).and(&state.y).and(&state.gy).for_each(|&x, &y, &g| {
-            let r = x - y + eps * g;
-            bwd += r * r;
-        });
+        Zip::from(&state.x)
+            .and(&state.y)
+            .and(&state.gy)
+            .for_each(|&x, &y, &g| {
+                let r = x - y + eps * g;
+                bwd += r * r;
+            });
         let log_alpha = state.energy - uy + (-bwd / (4.0 * eps)) - fwd;
         if !log_alpha.is_finite() && log_alpha != f64::NEG_INFINITY {
             return reject(state, true);
@@ -68,9 +81,17 @@ impl<E: Energy> Sampler for Mala<E> {
         let alpha = log_alpha.min(0.0).exp();
         if u < alpha {
             accept(state, uy);
-            StepInfo { accepted: true, acceptance_probability: alpha, divergent: false, energy: uy }
+            StepInfo {
+                accepted: true,
+                acceptance_probability: alpha,
+                divergent: false,
+                energy: uy,
+            }
         } else {
-            StepInfo { acceptance_probability: alpha, ..reject(state, false) }
+            StepInfo {
+                acceptance_probability: alpha,
+                ..reject(state, false)
+            }
         }
     }
 

@@ -53,10 +53,17 @@ impl<E: LocalEnergy> CheckerboardMetropolis<E> {
             });
         }
         let lattice = Lattice::new(&shape)?;
-        let colour = (0..lattice.sites()).map(|s| lattice.colour(s) as u8).collect();
+        let colour = (0..lattice.sites())
+            .map(|s| lattice.colour(s) as u8)
+            .collect();
         let row: usize = shape[1..].iter().product();
         let chunk = row * MIN_CHUNK.div_ceil(row);
-        Ok(Self { energy, width: positive("proposal width", width)?, colour, chunk })
+        Ok(Self {
+            energy,
+            width: positive("proposal width", width)?,
+            colour,
+            chunk,
+        })
     }
 }
 
@@ -90,7 +97,11 @@ impl<E: LocalEnergy> Sampler for CheckerboardMetropolis<E> {
                         }
                         let new = *v + self.width * (2.0 * r.random::<f64>() - 1.0);
                         let du = self.energy.local_energy_change(snap.view(), site, new);
-                        let alpha = if du.is_nan() { 0.0 } else { (-du).min(0.0).exp() };
+                        let alpha = if du.is_nan() {
+                            0.0
+                        } else {
+                            (-du).min(0.0).exp()
+                        };
                         a_sum += alpha;
                         if r.random::<f64>() < alpha {
                             *v = new;
@@ -129,6 +140,9 @@ impl<E: LocalEnergy + Clone> Tunable for CheckerboardMetropolis<E> {
         self.width
     }
     fn with_step_size(&self, width: f64) -> Result<Self> {
-        Ok(Self { width: positive("proposal width", width)?, ..self.clone() })
+        Ok(Self {
+            width: positive("proposal width", width)?,
+            ..self.clone()
+        })
     }
 }

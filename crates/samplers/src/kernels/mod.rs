@@ -21,7 +21,8 @@ use rand_distr::{Distribution, StandardNormal};
 
 /// Fills `z` with independent standard normal draws.
 pub(crate) fn fill_normal<R: Rng + ?Sized>(z: &mut ArrayD<f64>, rng: &mut R) {
-    z.iter_mut().for_each(|v| *v = StandardNormal.sample(&mut *rng));
+    z.iter_mut()
+        .for_each(|v| *v = StandardNormal.sample(&mut *rng));
 }
 
 /// Kernels with a step size (or proposal width) that adaptation may tune.

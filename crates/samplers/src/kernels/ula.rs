@@ -25,7 +25,10 @@ impl<E: Energy> Ula<E> {
     /// # Errors
     /// When `step` is not finite and positive.
     pub fn new(energy: E, step: f64) -> Result<Self> {
-        Ok(Self { energy, step: positive("step size", step)? })
+        Ok(Self {
+            energy,
+            step: positive("step size", step)?,
+        })
     }
 }
 
@@ -63,11 +66,21 @@ impl<E: Energy> Sampler for Ula<E> {
         LangevinState::new(&self.energy, x0, ws)
     }
 
-    fn step(&self, state: &mut LangevinState, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> StepInfo {
+    fn step(
+        &self,
+        state: &mut LangevinState,
+        rng: &mut ChaCha8Rng,
+        ws: &mut Workspace,
+    ) -> StepInfo {
         match langevin_proposal(&self.energy, self.step, state, rng, ws) {
             Some(u) => {
                 accept(state, u);
-                StepInfo { accepted: true, acceptance_probability: 1.0, divergent: false, energy: u }
+                StepInfo {
+                    accepted: true,
+                    acceptance_probability: 1.0,
+                    divergent: false,
+                    energy: u,
+                }
             }
             None => {
                 // Keep the stream aligned with MALA's (one uniform per step).

@@ -86,7 +86,12 @@ impl Sampler for Wolff {
             x[m] = -x[m];
         }
         s.energy = self.model.energy(s.x.view(), ws);
-        StepInfo { accepted: true, acceptance_probability: 1.0, divergent: false, energy: s.energy }
+        StepInfo {
+            accepted: true,
+            acceptance_probability: 1.0,
+            divergent: false,
+            energy: s.energy,
+        }
     }
 
     fn position<'a>(&self, state: &'a FieldState) -> ArrayViewD<'a, f64> {

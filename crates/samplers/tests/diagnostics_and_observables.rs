@@ -1,0 +1,148 @@
+//! Diagnostics on processes with known answers; field statistics on exact Gaussian samples.
+
+use ndarray::{ArrayD, IxDyn};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use wcrg_energy_models::GaussianField;
+use wcrg_samplers::diagnostics::{MeanEstimate, autocorrelation, integrated_time, split_rhat};
+use wcrg_samplers::observables::{
+    Histogram, Phi4Observables, RadialSpectrum, correlation_length, two_point_correlation,
+};
+
+fn ar1(rho: f64, n: usize, seed: u64, shift: f64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut x = 0.0;
+    (0..n)
+        .map(|_| {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            x = rho * x + (1.0 - rho * rho).sqrt() * z;
+            x + shift
+        })
+        .collect()
+}
+
+#[test]
+fn integrated_time_of_ar1_is_its_exact_value() {
+    for rho in [0.0, 0.5, 0.9] {
+        let exact = (1.0 + rho) / (1.0 - rho);
+        let s = ar1(rho, 400_000, 1, 0.0);
+        let tau = integrated_time(&s).unwrap();
+        assert!(
+            (tau / exact - 1.0).abs() < 0.06,
+            "rho {rho}: tau {tau} vs {exact}"
+        );
+        let r = autocorrelation(&s).unwrap();
+        assert!((r[1] - rho).abs() < 0.01 && (r[0] - 1.0).abs() < 1e-12);
+    }
+    // The MCSE of the mean of AR(1) chains covers the truth at the advertised rate.
+    let chains: Vec<Vec<f64>> = (0..4).map(|c| ar1(0.9, 50_000, 10 + c, 2.0)).collect();
+    let est = MeanEstimate::from_chains(&chains).unwrap();
+    assert!(est.z_exact(2.0).abs() < 4.0);
+    let expected_ess = 200_000.0 / 19.0;
+    assert!(
+        (est.ess / expected_ess - 1.0).abs() < 0.15,
+        "ess {}",
+        est.ess
+    );
+}
+
+#[test]
+fn split_rhat_flags_disagreeing_chains() {
+    let good: Vec<Vec<f64>> = (0..4).map(|c| ar1(0.5, 5000, c, 0.0)).collect();
+    let r = split_rhat(&good).unwrap();
+    assert!(r < 1.01, "{r}");
+    let mut bad = good.clone();
+    bad[2] = ar1(0.5, 5000, 99, 1.0);
+    assert!(split_rhat(&bad).unwrap() > 1.1);
+    assert!(split_rhat(&[]).is_err());
+    assert!(split_rhat(&[vec![1.0; 10], vec![1.0; 8]]).is_err());
+    assert!(split_rhat(&[vec![1.0; 10], vec![1.0; 10]]).is_err());
+    assert!(integrated_time(&[1.0; 100]).is_err());
+    assert!(integrated_time(&[1.0, f64::NAN, 2.0, 3.0]).is_err());
+    assert!(integrated_time(&[1.0, 2.0]).is_err());
+}
+
+#[test]
+fn field_statistics_of_exact_gaussian_samples() {
+    let g = GaussianField::free_field(&[16, 16], 0.2, 1.0).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let batch = g.sample_batch(400, &mut rng);
+    // Radial spectrum vs the exact spectrum averaged over the same bins.
+    let rs = RadialSpectrum::from_batch(batch.view()).unwrap();
+    // E|x̂(k)|²/N = P(k): the exact bin value is the mean of P over the bin (|k| rounded).
+    let p = g.spectrum();
+    let mut sum = vec![0.0; rs.k.len()];
+    let mut count = vec![0.0; rs.k.len()];
+    let f = |i: usize| if i <= 8 { i as f64 } else { i as f64 - 16.0 };
+    for ((i, j), &v) in p
+        .view()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .indexed_iter()
+    {
+        let b = (f(i).powi(2) + f(j).powi(2)).sqrt().round() as usize;
+        sum[b] += v;
+        count[b] += 1.0;
+    }
+    for k in 0..rs.k.len() {
+        let exact = sum[k] / count[k];
+        let z = (rs.power[k] - exact) / rs.stderr[k];
+        assert!(z.abs() < 4.0, "bin {k}: {} vs {exact} (z {z})", rs.power[k]);
+    }
+    // Two-point function vs the exact covariance.
+    let c = two_point_correlation(batch.view()).unwrap();
+    let cov = g.covariance();
+    for (a, b) in [(0, 0), (0, 1), (3, 2)] {
+        assert!(
+            (c[[a, b]] - cov[[a, b]]).abs() < 0.08 * cov[[0, 0]],
+            "({a},{b})"
+        );
+    }
+    // The second-moment correlation length of the lattice free field is exactly 1/m
+    // (S(0)/S(k_min) = 1 + 4 sin²(π/L)/m²); with 4000 samples the estimate has a relative
+    // standard error of about 3 % (S(0) is one chi-square mode).
+    let big = g.sample_batch(4000, &mut rng);
+    let xi = correlation_length(big.view()).unwrap();
+    let m = 0.2f64.sqrt();
+    assert!((xi * m - 1.0).abs() < 0.12, "xi {xi} vs {}", 1.0 / m);
+    // Gaussian magnetisation: Binder cumulant 0.
+    let obs = Phi4Observables::from_batch(batch.view()).unwrap();
+    assert!(
+        (obs.binder.0 / obs.binder.1).abs() < 4.0,
+        "{:?}",
+        obs.binder
+    );
+    assert!(obs.m2.0 > 0.0 && obs.susceptibility.1 > 0.0);
+}
+
+#[test]
+fn histograms_compare_on_a_common_binning() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let a: Vec<f64> = (0..20000)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    let b: Vec<f64> = (0..20000)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    let mut ha = Histogram::new(-4.0, 4.0, 40).unwrap();
+    let mut hb = ha.clone();
+    let mut hc = ha.clone();
+    ha.fill(&a);
+    hb.fill(&b);
+    hc.fill(&a.iter().map(|v| v * 1.5).collect::<Vec<_>>());
+    assert_eq!(ha.kl_divergence(&ha).unwrap(), 0.0);
+    assert!(ha.kl_divergence(&hb).unwrap() < 0.005);
+    assert!(ha.kl_divergence(&hc).unwrap() > 0.05);
+    assert!(
+        ha.kl_divergence(&Histogram::new(-4.0, 4.0, 20).unwrap())
+            .is_err()
+    );
+    assert!(Histogram::new(1.0, 1.0, 10).is_err());
+    assert!(Histogram::new(0.0, 1.0, 0).is_err());
+    let mut h = Histogram::new(0.0, 1.0, 2).unwrap();
+    h.fill(&[0.1, 0.7, 2.0, f64::NAN]);
+    assert_eq!((h.counts(), h.outside()), (&[1u64, 1][..], 2));
+    assert!(RadialSpectrum::from_batch(ArrayD::zeros(IxDyn(&[1, 4, 4])).view()).is_err());
+    assert!(Phi4Observables::from_magnetisations(&[0.1; 5], 16).is_err());
+}
