@@ -51,12 +51,14 @@
 
 mod adapt;
 pub mod diagnostics;
+mod ground_truth;
 pub mod kernels;
 pub mod observables;
 mod runner;
 mod state;
 
 pub use adapt::DualAveraging;
+pub use ground_truth::{BinderScan, Crossing, GroundTruth, Phi4GroundTruth};
 pub use kernels::{CheckerboardMetropolis, Cycle, Hmc, Mala, Repeat, Tunable, Ula, Wolff};
 pub use runner::{Chain, Progress, RunConfig, run_chains, run_chains_adapted};
 pub use state::{FieldState, LangevinState};

@@ -1,0 +1,230 @@
+//! φ⁴ ground truth: decorrelated samples, the critical coupling, and autocorrelation times.
+//!
+//! ```text
+//! # 1000 decorrelated 64² samples at β = 0.68, λ = 1, written as (1000, 64, 64) float64
+//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- sample --L 64 --beta 0.68 --n 1000 --out phi4.npy
+//! # β_c from Binder-cumulant crossings of L = 16, 32, 64 on a grid of couplings
+//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- beta-c --sizes 16,32,64 --betas 0.66,0.67,0.68,0.69,0.70 --n 400
+//! # τ_int of |m| at β for Metropolis, HMC and cluster+Metropolis
+//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- tau --sizes 16,32,64 --beta 0.68 --steps 20000
+//! ```
+
+use ndarray::{ArrayD, IxDyn};
+use ndarray_npy::WriteNpyExt;
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::Instant;
+use wcrg_core::rng::Streams;
+use wcrg_core::{Sampler, Workspace};
+use wcrg_energy_models::Phi4;
+use wcrg_samplers::diagnostics::integrated_time;
+use wcrg_samplers::observables::{Phi4Observables, magnetisation};
+use wcrg_samplers::{
+    BinderScan, CheckerboardMetropolis, Cycle, Hmc, Phi4GroundTruth, RunConfig, Wolff,
+    run_chains_adapted,
+};
+
+type Flags = HashMap<String, String>;
+
+fn flags(args: &[String]) -> Result<Flags, String> {
+    let mut out = HashMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let key = a
+            .strip_prefix("--")
+            .ok_or(format!("unexpected argument `{a}`"))?;
+        out.insert(
+            key.to_owned(),
+            it.next().ok_or(format!("--{key} needs a value"))?.clone(),
+        );
+    }
+    Ok(out)
+}
+
+fn get<T: std::str::FromStr>(f: &Flags, key: &str, default: T) -> Result<T, String> {
+    f.get(key).map_or(Ok(default), |v| {
+        v.parse()
+            .map_err(|_| format!("--{key}: cannot parse `{v}`"))
+    })
+}
+
+fn list<T: std::str::FromStr>(f: &Flags, key: &str, default: &str) -> Result<Vec<T>, String> {
+    f.get(key)
+        .map_or(default, |s| s.as_str())
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| format!("--{key}: cannot parse `{v}`"))
+        })
+        .collect()
+}
+
+fn sample(f: &Flags) -> Result<(), String> {
+    let (l, beta, lambda): (usize, f64, f64) = (
+        get(f, "L", 64)?,
+        get(f, "beta", 0.68)?,
+        get(f, "lambda", 1.0)?,
+    );
+    let n: usize = get(f, "n", 1000)?;
+    let out: String = get(f, "out", "phi4.npy".to_owned())?;
+    let t = Instant::now();
+    let gt = Phi4GroundTruth::new(l, beta)
+        .lambda(lambda)
+        .samples(n)
+        .chains(get(f, "chains", 4)?)
+        .seed(get(f, "seed", 0)?)
+        .wolff_per_sweep(get(f, "wolff", 1)?)
+        .generate(Some(&|d, t| eprint!("\r  phases {d}/{t}")))
+        .map_err(|e| e.to_string())?;
+    eprintln!();
+    let obs = Phi4Observables::from_batch(gt.samples.view()).map_err(|e| e.to_string())?;
+    let file = std::fs::File::create(&out).map_err(|e| format!("{out}: {e}"))?;
+    gt.samples
+        .write_npy(file)
+        .map_err(|e| format!("{out}: {e}"))?;
+    println!(
+        "wrote {out} {:?}: tau_int(|m|) = {:.1} sweeps, thin = {}, {} sweeps, width {:.3}, {:.1} s",
+        gt.samples.shape(),
+        gt.tau_abs_m,
+        gt.thin,
+        gt.sweeps,
+        gt.width,
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "  <|m|> = {:.4} ± {:.4}, <m²> = {:.4} ± {:.4}, U4 = {:.4} ± {:.4}",
+        obs.abs_m.0, obs.abs_m.1, obs.m2.0, obs.m2.1, obs.binder.0, obs.binder.1
+    );
+    Ok(())
+}
+
+fn beta_c(f: &Flags) -> Result<(), String> {
+    let sizes: Vec<usize> = list(f, "sizes", "16,32,64")?;
+    let betas: Vec<f64> = list(f, "betas", "0.66,0.67,0.68,0.69,0.70")?;
+    let t = Instant::now();
+    let scan = BinderScan::measure(
+        &sizes,
+        &betas,
+        get(f, "lambda", 1.0)?,
+        get(f, "n", 400)?,
+        get(f, "seed", 0)?,
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "| β | {} |",
+        sizes
+            .iter()
+            .map(|l| format!("U4 (L={l})"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}", "---|".repeat(sizes.len()));
+    for (k, b) in betas.iter().enumerate() {
+        let cells: Vec<String> = scan
+            .binder
+            .iter()
+            .map(|r| format!("{:.4} ± {:.4}", r[k].0, r[k].1))
+            .collect();
+        println!("| {b:.3} | {} |", cells.join(" | "));
+    }
+    for c in scan.crossings().map_err(|e| e.to_string())? {
+        println!(
+            "crossing L = {} / {}: β = {:.4} ± {:.4}, U4* = {:.3}",
+            c.sizes.0, c.sizes.1, c.beta, c.error, c.binder
+        );
+    }
+    println!("({:.0} s)", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn tau(f: &Flags) -> Result<(), String> {
+    let sizes: Vec<usize> = list(f, "sizes", "16,32,64")?;
+    let beta: f64 = get(f, "beta", 0.68)?;
+    let steps: usize = get(f, "steps", 20000)?;
+    println!(
+        "| L | Metropolis τ (sweeps) | HMC τ (trajectories) | cluster+Metropolis τ (sweeps) |"
+    );
+    println!("|---|---|---|---|");
+    for &l in &sizes {
+        let m = Phi4::new(&[l, l], beta, 1.0).map_err(|e| e.to_string())?;
+        let zero = || ArrayD::zeros(IxDyn(&[l, l]));
+        let series = |k: &dyn Fn(
+            &mut wcrg_samplers::FieldState,
+            &mut wcrg_core::rng::Rng,
+            &mut Workspace,
+        ),
+                      s0: wcrg_samplers::FieldState| {
+            let mut rng = Streams::new(1).rng(l as u64);
+            let mut ws = Workspace::new();
+            let mut s = s0;
+            for _ in 0..steps / 5 {
+                k(&mut s, &mut rng, &mut ws);
+            }
+            (0..steps)
+                .map(|_| {
+                    k(&mut s, &mut rng, &mut ws);
+                    magnetisation(s.position()).abs()
+                })
+                .collect::<Vec<f64>>()
+        };
+        let mut ws = Workspace::new();
+        let metro = CheckerboardMetropolis::new(&m, 1.0).map_err(|e| e.to_string())?;
+        let cluster = Cycle::new(
+            metro.clone(),
+            Wolff::new(m.clone()).map_err(|e| e.to_string())?,
+        );
+        let s0 = metro.init(zero(), &mut ws).map_err(|e| e.to_string())?;
+        let t_metro = integrated_time(&series(
+            &|s, r, w| {
+                metro.step(s, r, w);
+            },
+            s0.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
+        let t_cluster = integrated_time(&series(
+            &|s, r, w| {
+                cluster.step(s, r, w);
+            },
+            s0,
+        ))
+        .map_err(|e| e.to_string())?;
+        // HMC: trajectories of length ~1 with an adapted step (target 0.8).
+        let hmc = Hmc::new(&m, 0.1, 10).map_err(|e| e.to_string())?;
+        let cfg = RunConfig::default()
+            .warmup(steps / 5)
+            .draws(steps)
+            .seed(l as u64)
+            .target_acceptance(0.8);
+        let chain =
+            &run_chains_adapted(&hmc, vec![zero()], &cfg, None).map_err(|e| e.to_string())?[0];
+        let ms: Vec<f64> = chain
+            .draws
+            .iter()
+            .map(|d| magnetisation(d.view()).abs())
+            .collect();
+        let t_hmc = integrated_time(&ms).map_err(|e| e.to_string())?;
+        println!("| {l} | {t_metro:.1} | {t_hmc:.1} | {t_cluster:.2} |");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let run = match args.first().map(String::as_str) {
+        Some("sample") => flags(&args[1..]).and_then(|f| sample(&f)),
+        Some("beta-c") => flags(&args[1..]).and_then(|f| beta_c(&f)),
+        Some("tau") => flags(&args[1..]).and_then(|f| tau(&f)),
+        _ => Err(
+            "usage: phi4_ground_truth (sample|beta-c|tau) [--flag value]…; see the file's docs"
+                .into(),
+        ),
+    };
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phi4_ground_truth: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
