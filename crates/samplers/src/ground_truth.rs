@@ -277,72 +277,48 @@ impl BinderScan {
         })
     }
 
-    /// The crossing of each pair of consecutive sizes: a weighted straight-line fit of
-    /// $D(\beta) = U_4(L_2) - U_4(L_1)$ over the grid, its root $\beta^* = -a/b$, and the
-    /// delta-method error from the fit covariance. $U_4$ at the crossing is interpolated on the
-    /// larger size.
+    /// The crossing of each pair of consecutive sizes: with $D(\beta) = U_4(L_2) - U_4(L_1)$
+    /// on the grid, the two neighbouring couplings where $D$ changes sign, linear interpolation
+    /// $\beta^* = \beta_1 - D_1(\beta_2 - \beta_1)/(D_2 - D_1)$, and its error propagated from
+    /// the four $U_4$ errors. $U_4$ at the crossing is interpolated on the larger size.
     ///
     /// # Errors
-    /// [`Error::Singular`] when $D$ has no slope (curves do not cross in a detectable way).
+    /// [`Error::Singular`] when $D$ does not change sign on the grid (widen or move it).
     pub fn crossings(&self) -> Result<Vec<Crossing>> {
         let mut out = Vec::new();
         for i in 0..self.sizes.len() - 1 {
-            let pts: Vec<(f64, f64, f64)> = self
-                .betas
-                .iter()
-                .enumerate()
-                .map(|(k, &b)| {
-                    let (u1, e1) = self.binder[i][k];
-                    let (u2, e2) = self.binder[i + 1][k];
-                    (b, u2 - u1, (e1 * e1 + e2 * e2).sqrt().max(1e-12))
-                })
+            let d: Vec<f64> = (0..self.betas.len())
+                .map(|k| self.binder[i + 1][k].0 - self.binder[i][k].0)
                 .collect();
-            let (a, b, caa, cab, cbb) = weighted_line(&pts);
-            if b.abs() < 1e-12 {
+            let Some(k) = (0..d.len() - 1).find(|&k| d[k] * d[k + 1] <= 0.0 && d[k] != d[k + 1])
+            else {
                 return Err(Error::Singular {
                     what: "Binder crossing".into(),
                     detail: format!(
-                        "U4 difference of sizes {} and {} has no slope",
+                        "U4 of sizes {} and {} do not cross on the grid {:?}; widen or move it",
                         self.sizes[i],
-                        self.sizes[i + 1]
+                        self.sizes[i + 1],
+                        self.betas
                     ),
                 });
-            }
-            let beta = -a / b;
-            // d beta/da = -1/b, d beta/db = a/b^2
-            let (da, db) = (-1.0 / b, a / (b * b));
-            let error = (da * da * caa + 2.0 * da * db * cab + db * db * cbb).sqrt();
-            let larger: Vec<(f64, f64, f64)> = self
-                .betas
-                .iter()
-                .zip(&self.binder[i + 1])
-                .map(|(&b, &(u, e))| (b, u, e.max(1e-12)))
-                .collect();
-            let (ua, ub, ..) = weighted_line(&larger);
+            };
+            let (b1, b2) = (self.betas[k], self.betas[k + 1]);
+            let (d1, d2) = (d[k], d[k + 1]);
+            let w = b2 - b1;
+            let beta = b1 - d1 * w / (d2 - d1);
+            let var = |k: usize| self.binder[i][k].1.powi(2) + self.binder[i + 1][k].1.powi(2);
+            let g1 = -w * d2 / (d2 - d1).powi(2);
+            let g2 = w * d1 / (d2 - d1).powi(2);
+            let error = (g1 * g1 * var(k) + g2 * g2 * var(k + 1)).sqrt();
+            let t = (beta - b1) / w;
+            let (u1, u2) = (self.binder[i + 1][k].0, self.binder[i + 1][k + 1].0);
             out.push(Crossing {
                 sizes: (self.sizes[i], self.sizes[i + 1]),
                 beta,
                 error,
-                binder: ua + ub * beta,
+                binder: u1 + t * (u2 - u1),
             });
         }
         Ok(out)
     }
-}
-
-/// Weighted least squares $y = a + b x$ with errors `s`: returns $(a, b)$ and their covariance.
-fn weighted_line(pts: &[(f64, f64, f64)]) -> (f64, f64, f64, f64, f64) {
-    let (mut s, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(x, y, e) in pts {
-        let w = 1.0 / (e * e);
-        s += w;
-        sx += w * x;
-        sy += w * y;
-        sxx += w * x * x;
-        sxy += w * x * y;
-    }
-    let det = s * sxx - sx * sx;
-    let a = (sxx * sy - sx * sxy) / det;
-    let b = (s * sxy - sx * sy) / det;
-    (a, b, sxx / det, -sx / det, s / det)
 }

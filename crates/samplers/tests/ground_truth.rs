@@ -97,14 +97,35 @@ fn binder_crossing_fit_recovers_a_known_crossing() {
         binder: vec![line(2.0), line(4.0), line(8.0)],
     };
     let c = scan.crossings().unwrap();
+    // Off-grid crossing: lines through (0.91, 0.6) are interpolated exactly too.
+    let off = |s: f64| {
+        betas
+            .iter()
+            .map(|b| (0.6 + s * (b - 0.91), 0.004))
+            .collect::<Vec<_>>()
+    };
+    let scan2 = BinderScan {
+        sizes: vec![8, 16],
+        betas: betas.clone(),
+        binder: vec![off(1.0), off(3.0)],
+    };
+    let c2 = scan2.crossings().unwrap()[0];
+    assert!(
+        (c2.beta - 0.91).abs() < 1e-12 && (c2.binder - 0.6).abs() < 1e-12,
+        "{c2:?}"
+    );
     assert_eq!(c.len(), 2);
     for x in &c {
         assert!(
             (x.beta - 0.9).abs() < 1e-12 && (x.binder - 0.6).abs() < 1e-12,
             "{x:?}"
         );
-        // Error: sigma_D / slope of D over a 5-point grid of spread 0.0283 (about 0.0028 / 2).
-        assert!(x.error > 0.0 && x.error < 0.01, "{x:?}");
+        // At the grid point β = 0.9 itself: error = sqrt(2)·0.004 / |slope of D|.
+        let slope = if x.sizes.0 == 16 { 2.0 } else { 4.0 };
+        assert!(
+            (x.error - 2f64.sqrt() * 0.004 / slope).abs() < 1e-12,
+            "{x:?}"
+        );
     }
     assert!(
         c[1].error < c[0].error,
