@@ -37,6 +37,34 @@ impl Bank {
         self.lo.len()
     }
 
+    /// Synthesis coefficients of the pair of outputs `(2q, 2q + 1)` fed by the coefficient at
+    /// tap `j` (`h_j, g_j` for the even output, `h_{j-1}, g_{j-1}` for the odd one; zero outside
+    /// the filter).
+    #[inline]
+    fn pair(&self, j: usize) -> (f64, f64, f64, f64) {
+        let f = self.taps();
+        let (ha, hd) = if j < f {
+            (self.lo[j], self.hi[j])
+        } else {
+            (0.0, 0.0)
+        };
+        let (ka, kd) = if j >= 1 {
+            (self.lo[j - 1], self.hi[j - 1])
+        } else {
+            (0.0, 0.0)
+        };
+        (ha, hd, ka, kd)
+    }
+
+    /// Taps `j` in `0..=F` of the parity of the shift: each feeds both outputs of a pair.
+    fn paired_taps(&self) -> Indices {
+        let mut t = Indices::new(self.taps() + 1);
+        (0..=self.taps())
+            .filter(|j| (j + self.shift) % 2 == 0)
+            .for_each(|j| t.push(j));
+        t
+    }
+
     /// Signal index read by output `o`, tap `j`, for an axis of length `n`.
     #[inline]
     fn source(&self, o: usize, j: usize, n: usize) -> usize {
@@ -154,38 +182,47 @@ fn split_fir<'a>(
     }
 }
 
-/// `out[o] = Σ_t (ca(t) a(t)[o] + cd(t) d(t)[o])`, summed in increasing `t`.
+/// Register-block width of [`merge_fir2`] (two outputs and two sources per block).
+const W2: usize = 8;
+
+/// Two outputs from shared loads: `even[o] = Σ_t (c.0 a_t[o] + c.1 d_t[o])` and
+/// `odd[o] = Σ_t (c.2 a_t[o] + c.3 d_t[o])` with `c = coef(t)`, summed in increasing `t`.
 #[inline(always)]
-fn merge_fir<'a>(
+fn merge_fir2<'a>(
     taps: usize,
-    coef: impl Fn(usize) -> (f64, f64),
+    coef: impl Fn(usize) -> (f64, f64, f64, f64),
     src: impl Fn(usize) -> (&'a [f64], &'a [f64]),
-    out: &mut [f64],
+    even: &mut [f64],
+    odd: &mut [f64],
 ) {
-    let len = out.len();
+    let len = even.len();
     let mut o0 = 0;
-    while o0 + W <= len {
-        let mut acc = [0.0; W];
+    while o0 + W2 <= len {
+        let (mut ae, mut ao) = ([0.0; W2], [0.0; W2]);
         for t in 0..taps {
-            let (ca, cd) = coef(t);
+            let (ha, hd, ka, kd) = coef(t);
             let (a, d) = src(t);
-            let a: &[f64; W] = a[o0..o0 + W].try_into().expect("block of W");
-            let d: &[f64; W] = d[o0..o0 + W].try_into().expect("block of W");
-            for k in 0..W {
-                acc[k] += ca * a[k] + cd * d[k];
+            let a: &[f64; W2] = a[o0..o0 + W2].try_into().expect("block of W2");
+            let d: &[f64; W2] = d[o0..o0 + W2].try_into().expect("block of W2");
+            for k in 0..W2 {
+                ae[k] += ha * a[k] + hd * d[k];
+                ao[k] += ka * a[k] + kd * d[k];
             }
         }
-        out[o0..o0 + W].copy_from_slice(&acc);
-        o0 += W;
+        even[o0..o0 + W2].copy_from_slice(&ae);
+        odd[o0..o0 + W2].copy_from_slice(&ao);
+        o0 += W2;
     }
     for o in o0..len {
-        let mut acc = 0.0;
+        let (mut ae, mut ao) = (0.0, 0.0);
         for t in 0..taps {
-            let (ca, cd) = coef(t);
+            let (ha, hd, ka, kd) = coef(t);
             let (a, d) = src(t);
-            acc += ca * a[o] + cd * d[o];
+            ae += ha * a[o] + hd * d[o];
+            ao += ka * a[o] + kd * d[o];
         }
-        out[o] = acc;
+        even[o] = ae;
+        odd[o] = ao;
     }
 }
 
@@ -266,58 +303,36 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     let f = bank.taps();
     let s = bank.shift;
     let half = n / 2;
-    // x[2q + p] = Σ_{j: p + j - s even} h_j a[q + (p + j - s)/2] + g_j d[...]; with the periodic
-    // extension ae[r] = a[(r - r0) mod half], r0 = s/2 + 1, the index is q + (p + j + 2 r0 - s)/2.
+    // x[2q + p] = Σ_{j: p + j - s even} h_j a[q + (p + j - s)/2] + g_j d[...]. With the periodic
+    // extension ae[r] = a[(r - r0) mod half], r0 = s/2 + 1, tap j of the even output and tap
+    // j - 1 of the odd output both read ae[q + (j + 2 r0 - s)/2].
     let r0 = s / 2 + 1;
     let le = half + f + 2;
     ext.clear();
-    ext.resize(2 * le, 0.0);
-    let (ae, de) = ext.split_at_mut(le);
+    ext.resize(4 * le, 0.0);
+    let (ae, rest) = ext.split_at_mut(le);
+    let (de, rest) = rest.split_at_mut(le);
+    let (xe, xo) = rest.split_at_mut(le);
     let (a, d) = y.split_at(half);
     let base = (half * (r0 / half + 1) - r0) % half;
     periodic_copy(a, base, ae);
     periodic_copy(d, base, de);
     let (ae, de) = (&*ae, &*de);
-    // Taps of the even (p = 0) and odd (p = 1) outputs with their offsets into ae/de.
-    let (mut te, mut to) = (Indices::new(f), Indices::new(f));
-    for j in 0..f {
-        if (j + 2 * r0 - s) % 2 == 0 {
-            te.push(j)
-        } else {
-            to.push(j)
-        }
-    }
-    let (te, to) = (te.as_slice(), to.as_slice());
-    let off = |p: usize, j: usize| (p + j + 2 * r0 - s) / 2;
-    let mut q0 = 0;
-    while q0 + W <= half {
-        let (mut xe, mut xo) = ([0.0; W], [0.0; W]);
-        for (p, taps, acc) in [(0, te, &mut xe), (1, to, &mut xo)] {
-            for &j in taps {
-                let o = off(p, j) + q0;
-                let av: &[f64; W] = ae[o..o + W].try_into().expect("block of W");
-                let dv: &[f64; W] = de[o..o + W].try_into().expect("block of W");
-                let (h, g) = (bank.lo[j], bank.hi[j]);
-                for k in 0..W {
-                    acc[k] += h * av[k] + g * dv[k];
-                }
-            }
-        }
-        for (k, pair) in out[2 * q0..2 * q0 + 2 * W].chunks_exact_mut(2).enumerate() {
-            pair[0] = xe[k];
-            pair[1] = xo[k];
-        }
-        q0 += W;
-    }
-    for q in q0..half {
-        for (p, taps) in [(0, te), (1, to)] {
-            let mut acc = 0.0;
-            for &j in taps {
-                let o = off(p, j) + q;
-                acc += bank.lo[j] * ae[o] + bank.hi[j] * de[o];
-            }
-            out[2 * q + p] = acc;
-        }
+    let taps = bank.paired_taps();
+    let taps = taps.as_slice();
+    merge_fir2(
+        taps.len(),
+        |t| bank.pair(taps[t]),
+        |t| {
+            let off = (taps[t] + 2 * r0 - s) / 2;
+            (&ae[off..], &de[off..])
+        },
+        &mut xe[..half],
+        &mut xo[..half],
+    );
+    for (q, pair) in out.chunks_exact_mut(2).enumerate() {
+        pair[0] = xe[q];
+        pair[1] = xo[q];
     }
 }
 
@@ -354,40 +369,41 @@ pub(crate) fn analysis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize,
     }
 }
 
-/// Synthesis along a non-last axis, the transpose of [`analysis_cols`].
+/// Synthesis along a non-last axis, the transpose of [`analysis_cols`]. Output rows `t` and
+/// `t + 1` (t even) are computed together: tap `j` of row `t` and tap `j - 1` of row `t + 1`
+/// read the same coefficient rows.
 pub(crate) fn synthesis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize, inner: usize) {
     let half = n / 2;
     let block = n * inner;
     let f = bank.taps();
     let s = bank.shift;
-    let one = |t: usize, out: &mut [f64], s_blk: &[f64]| {
+    let taps = bank.paired_taps();
+    let taps = taps.as_slice();
+    let one = |t: usize, pair: &mut [f64], s_blk: &[f64]| {
         let (a, d) = s_blk.split_at(half * inner);
-        let (mut taps, mut rows) = (Indices::new(f), Indices::new(f));
-        for j in 0..f {
-            let k = t + j + f * n - s;
-            if k % 2 == 0 {
-                taps.push(j);
-                rows.push(((k / 2) % half) * inner);
-            }
-        }
-        let (taps, rows) = (taps.as_slice(), rows.as_slice());
-        merge_fir(
+        let mut rows = Indices::new(taps.len());
+        taps.iter()
+            .for_each(|&j| rows.push(((t + j + (f + 1) * n - s) / 2 % half) * inner));
+        let rows = rows.as_slice();
+        let (even, odd) = pair.split_at_mut(inner);
+        merge_fir2(
             taps.len(),
-            |i| (bank.lo[taps[i]], bank.hi[taps[i]]),
+            |i| bank.pair(taps[i]),
             |i| (&a[rows[i]..rows[i] + inner], &d[rows[i]..rows[i] + inner]),
-            out,
+            even,
+            odd,
         );
     };
     let parallel = src.len() >= PARALLEL_THRESHOLD;
     for (d_blk, s_blk) in dst.chunks_mut(block).zip(src.chunks(block)) {
         if parallel {
             d_blk
-                .par_chunks_mut(inner)
+                .par_chunks_mut(2 * inner)
                 .enumerate()
-                .for_each(|(t, out)| one(t, out, s_blk));
+                .for_each(|(p, out)| one(2 * p, out, s_blk));
         } else {
-            for (t, out) in d_blk.chunks_mut(inner).enumerate() {
-                one(t, out, s_blk);
+            for (p, out) in d_blk.chunks_mut(2 * inner).enumerate() {
+                one(2 * p, out, s_blk);
             }
         }
     }
