@@ -1,5 +1,5 @@
 //! Criterion benches: checkerboard Metropolis sweeps (site updates per second, 1 and 2 threads),
-//! Wolff flips and MALA steps on 2-D φ⁴ at β = 0.68.
+//! Wolff flips and MALA steps on 2-D φ⁴ at β = 0.922 (β_c).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{ArrayD, IxDyn};
@@ -12,7 +12,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("phi4");
     g.sample_size(20);
     for l in [64usize, 256] {
-        let m = Phi4::new(&[l, l], 0.68, 1.0).unwrap();
+        let m = Phi4::new(&[l, l], 0.922, 1.0).unwrap();
         let x0 = ArrayD::from_elem(IxDyn(&[l, l]), 0.5);
         let metro = CheckerboardMetropolis::new(&m, 1.0).unwrap();
         g.throughput(Throughput::Elements((l * l) as u64));

@@ -1,12 +1,12 @@
 //! φ⁴ ground truth: decorrelated samples, the critical coupling, and autocorrelation times.
 //!
 //! ```text
-//! # 1000 decorrelated 64² samples at β = 0.68, λ = 1, written as (1000, 64, 64) float64
-//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- sample --L 64 --beta 0.68 --n 1000 --out phi4.npy
+//! # 1000 decorrelated 64² samples at β = 0.922 (β_c), λ = 1, written as (1000, 64, 64) float64
+//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- sample --L 64 --beta 0.922 --n 1000 --out phi4.npy
 //! # β_c from Binder-cumulant crossings of L = 16, 32, 64 on a grid of couplings
-//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- beta-c --sizes 16,32,64 --betas 0.66,0.67,0.68,0.69,0.70 --n 400
+//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- beta-c --sizes 16,32,64 --betas 0.905,0.91,0.915,0.92,0.925,0.93 --n 1000
 //! # τ_int of |m| at β for Metropolis, HMC and cluster+Metropolis
-//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- tau --sizes 16,32,64 --beta 0.68 --steps 20000
+//! cargo run --release -p wcrg-samplers --example phi4_ground_truth -- tau --sizes 16,32,64 --beta 0.922 --steps 100000
 //! ```
 
 use ndarray::{ArrayD, IxDyn};
@@ -20,7 +20,7 @@ use wcrg_energy_models::Phi4;
 use wcrg_samplers::diagnostics::integrated_time;
 use wcrg_samplers::observables::{Phi4Observables, magnetisation};
 use wcrg_samplers::{
-    BinderScan, CheckerboardMetropolis, Cycle, Hmc, Phi4GroundTruth, RunConfig, Wolff,
+    BinderScan, CheckerboardMetropolis, Cycle, Hmc, Phi4GroundTruth, RunConfig, Tunable, Wolff,
     run_chains_adapted,
 };
 
@@ -63,7 +63,7 @@ fn list<T: std::str::FromStr>(f: &Flags, key: &str, default: &str) -> Result<Vec
 fn sample(f: &Flags) -> Result<(), String> {
     let (l, beta, lambda): (usize, f64, f64) = (
         get(f, "L", 64)?,
-        get(f, "beta", 0.68)?,
+        get(f, "beta", 0.922)?,
         get(f, "lambda", 1.0)?,
     );
     let n: usize = get(f, "n", 1000)?;
@@ -101,7 +101,7 @@ fn sample(f: &Flags) -> Result<(), String> {
 
 fn beta_c(f: &Flags) -> Result<(), String> {
     let sizes: Vec<usize> = list(f, "sizes", "16,32,64")?;
-    let betas: Vec<f64> = list(f, "betas", "0.66,0.67,0.68,0.69,0.70")?;
+    let betas: Vec<f64> = list(f, "betas", "0.905,0.91,0.915,0.92,0.925,0.93")?;
     let t = Instant::now();
     let scan = BinderScan::measure(
         &sizes,
@@ -138,9 +138,30 @@ fn beta_c(f: &Flags) -> Result<(), String> {
     Ok(())
 }
 
+/// |m| after each of `steps` steps (after `steps / 5` discarded ones), streamed.
+fn abs_m_series<K: Sampler>(
+    k: &K,
+    x0: ArrayD<f64>,
+    steps: usize,
+    seed: u64,
+) -> Result<Vec<f64>, String> {
+    let mut rng = Streams::new(seed).rng(0);
+    let mut ws = Workspace::new();
+    let mut s = k.init(x0, &mut ws).map_err(|e| e.to_string())?;
+    for _ in 0..steps / 5 {
+        k.step(&mut s, &mut rng, &mut ws);
+    }
+    Ok((0..steps)
+        .map(|_| {
+            k.step(&mut s, &mut rng, &mut ws);
+            magnetisation(k.position(&s)).abs()
+        })
+        .collect())
+}
+
 fn tau(f: &Flags) -> Result<(), String> {
     let sizes: Vec<usize> = list(f, "sizes", "16,32,64")?;
-    let beta: f64 = get(f, "beta", 0.68)?;
+    let beta: f64 = get(f, "beta", 0.922)?;
     let steps: usize = get(f, "steps", 20000)?;
     println!(
         "| L | Metropolis τ (sweeps) | HMC τ (trajectories) | cluster+Metropolis τ (sweeps) |"
@@ -149,61 +170,27 @@ fn tau(f: &Flags) -> Result<(), String> {
     for &l in &sizes {
         let m = Phi4::new(&[l, l], beta, 1.0).map_err(|e| e.to_string())?;
         let zero = || ArrayD::zeros(IxDyn(&[l, l]));
-        let series = |k: &dyn Fn(
-            &mut wcrg_samplers::FieldState,
-            &mut wcrg_core::rng::Rng,
-            &mut Workspace,
-        ),
-                      s0: wcrg_samplers::FieldState| {
-            let mut rng = Streams::new(1).rng(l as u64);
-            let mut ws = Workspace::new();
-            let mut s = s0;
-            for _ in 0..steps / 5 {
-                k(&mut s, &mut rng, &mut ws);
-            }
-            (0..steps)
-                .map(|_| {
-                    k(&mut s, &mut rng, &mut ws);
-                    magnetisation(s.position()).abs()
-                })
-                .collect::<Vec<f64>>()
-        };
-        let mut ws = Workspace::new();
         let metro = CheckerboardMetropolis::new(&m, 1.0).map_err(|e| e.to_string())?;
         let cluster = Cycle::new(
             metro.clone(),
             Wolff::new(m.clone()).map_err(|e| e.to_string())?,
         );
-        let s0 = metro.init(zero(), &mut ws).map_err(|e| e.to_string())?;
-        let t_metro = integrated_time(&series(
-            &|s, r, w| {
-                metro.step(s, r, w);
-            },
-            s0.clone(),
-        ))
-        .map_err(|e| e.to_string())?;
-        let t_cluster = integrated_time(&series(
-            &|s, r, w| {
-                cluster.step(s, r, w);
-            },
-            s0,
-        ))
-        .map_err(|e| e.to_string())?;
-        // HMC: trajectories of length ~1 with an adapted step (target 0.8).
-        let hmc = Hmc::new(&m, 0.1, 10).map_err(|e| e.to_string())?;
+        // HMC: 10 leapfrog steps with a step adapted to acceptance 0.8 on a short run.
         let cfg = RunConfig::default()
-            .warmup(steps / 5)
-            .draws(steps)
+            .warmup(2000)
+            .draws(1)
             .seed(l as u64)
             .target_acceptance(0.8);
-        let chain =
-            &run_chains_adapted(&hmc, vec![zero()], &cfg, None).map_err(|e| e.to_string())?[0];
-        let ms: Vec<f64> = chain
-            .draws
-            .iter()
-            .map(|d| magnetisation(d.view()).abs())
-            .collect();
-        let t_hmc = integrated_time(&ms).map_err(|e| e.to_string())?;
+        let hmc = Hmc::new(&m, 0.1, 10).map_err(|e| e.to_string())?;
+        let step = run_chains_adapted(&hmc, vec![zero()], &cfg, None).map_err(|e| e.to_string())?
+            [0]
+        .step_size
+        .unwrap_or(0.1);
+        let hmc = hmc.with_step_size(step).map_err(|e| e.to_string())?;
+        let t = |s: Vec<f64>| integrated_time(&s).map_err(|e| e.to_string());
+        let t_metro = t(abs_m_series(&metro, zero(), steps, l as u64)?)?;
+        let t_hmc = t(abs_m_series(&hmc, zero(), steps, l as u64)?)?;
+        let t_cluster = t(abs_m_series(&cluster, zero(), steps, l as u64)?)?;
         println!("| {l} | {t_metro:.1} | {t_hmc:.1} | {t_cluster:.2} |");
     }
     Ok(())

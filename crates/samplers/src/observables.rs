@@ -331,3 +331,77 @@ pub fn correlation_length(batch: ArrayViewD<'_, f64>) -> Result<f64> {
     }
     Ok((s0 / s1 - 1.0).max(0.0).sqrt() / (2.0 * (std::f64::consts::PI / l as f64).sin()))
 }
+
+/// Mean, variance, skewness and excess kurtosis of all values of a batch (one-point marginal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    /// Mean.
+    pub mean: f64,
+    /// Variance.
+    pub variance: f64,
+    /// Skewness $\mathbb E[(x-\mu)^3]/\sigma^3$.
+    pub skewness: f64,
+    /// Excess kurtosis $\mathbb E[(x-\mu)^4]/\sigma^4 - 3$.
+    pub excess_kurtosis: f64,
+}
+
+impl Moments {
+    /// Moments of every value of `x`.
+    ///
+    /// # Errors
+    /// Empty or non-finite data, or zero variance.
+    pub fn of(x: ArrayViewD<'_, f64>) -> Result<Self> {
+        validate::non_empty("data", x.shape())?;
+        validate::finite("data", x.iter())?;
+        let n = x.len() as f64;
+        let mean = x.sum() / n;
+        let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+        for &v in x.iter() {
+            let d = v - mean;
+            m2 += d * d;
+            m3 += d * d * d;
+            m4 += d * d * d * d;
+        }
+        let (m2, m3, m4) = (m2 / n, m3 / n, m4 / n);
+        if m2 <= 0.0 {
+            return Err(Error::Singular {
+                what: "moments".into(),
+                detail: "zero variance".into(),
+            });
+        }
+        Ok(Self {
+            mean,
+            variance: m2,
+            skewness: m3 / m2.powf(1.5),
+            excess_kurtosis: m4 / (m2 * m2) - 3.0,
+        })
+    }
+}
+
+/// Mean energy per site $\langle U \rangle / N$ of independent fields under `energy`, with its
+/// standard error.
+///
+/// # Errors
+/// Fewer than 2 fields; fields of the wrong shape; a non-finite energy.
+pub fn energy_per_site<E: wcrg_core::Energy + ?Sized>(
+    energy: &E,
+    batch: ArrayViewD<'_, f64>,
+) -> Result<(f64, f64)> {
+    let b = batch.shape().first().copied().unwrap_or(0);
+    if b < 2 {
+        return Err(Error::Empty {
+            what: "batch of fewer than 2 fields".into(),
+        });
+    }
+    validate::shape("fields", energy.shape(), &batch.shape()[1..])?;
+    let mut ws = wcrg_core::Workspace::new();
+    let sites = batch.len() as f64 / b as f64;
+    let e: Vec<f64> = batch
+        .outer_iter()
+        .map(|x| energy.energy(x, &mut ws) / sites)
+        .collect();
+    validate::finite("energies", &e)?;
+    let mean = e.iter().sum::<f64>() / b as f64;
+    let var = e.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (b - 1) as f64;
+    Ok((mean, (var / b as f64).sqrt()))
+}

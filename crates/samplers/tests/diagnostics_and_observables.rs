@@ -146,3 +146,23 @@ fn histograms_compare_on_a_common_binning() {
     assert!(RadialSpectrum::from_batch(ArrayD::zeros(IxDyn(&[1, 4, 4])).view()).is_err());
     assert!(Phi4Observables::from_magnetisations(&[0.1; 5], 16).is_err());
 }
+
+#[test]
+fn moments_and_energy_of_exact_gaussian_samples() {
+    use wcrg_samplers::observables::{Moments, energy_per_site};
+    let g = GaussianField::free_field(&[8, 8], 1.0, 0.5).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let batch = g.sample_batch(2000, &mut rng);
+    let m = Moments::of(batch.view()).unwrap();
+    let c00 = g.covariance()[[0, 0]];
+    assert!((m.variance / c00 - 1.0).abs() < 0.03, "{m:?} vs {c00}");
+    assert!(
+        m.skewness.abs() < 0.05 && m.excess_kurtosis.abs() < 0.1,
+        "{m:?}"
+    );
+    // Equipartition: <U> = N/2 for a Gaussian, i.e. 1/2 per site.
+    let (e, err) = energy_per_site(&g, batch.view()).unwrap();
+    assert!(((e - 0.5) / err).abs() < 4.0, "{e} ± {err}");
+    assert!(energy_per_site(&g, batch.slice(ndarray::s![..1, .., ..]).into_dyn()).is_err());
+    assert!(Moments::of(ArrayD::<f64>::zeros(IxDyn(&[3, 3])).view()).is_err());
+}

@@ -138,3 +138,18 @@ fn binder_crossing_fit_recovers_a_known_crossing() {
     };
     assert!(flat.crossings().is_err());
 }
+
+/// Release-mode check of the physics: the Binder cumulants of L = 16 and 32 cross between
+/// β = 0.90 and 0.94 at the 2-D Ising value U4* ≈ 0.61 (run by `.ci/run` with `--ignored`).
+#[test]
+#[ignore = "slow: physics check, run in release by CI"]
+fn binder_cumulants_cross_at_the_critical_point() {
+    let scan = BinderScan::measure(&[16, 32], &[0.90, 0.92, 0.94], 1.0, 600, 2).unwrap();
+    let c = scan.crossings().unwrap()[0];
+    eprintln!("{scan:?}\n{c:?}");
+    assert!(c.beta > 0.90 && c.beta < 0.94, "{c:?}");
+    assert!((c.binder - 0.611).abs() < 0.03, "{c:?}");
+    // Below the crossing the larger lattice is more disordered, above it more ordered.
+    assert!(scan.binder[1][0].0 < scan.binder[0][0].0);
+    assert!(scan.binder[1][2].0 > scan.binder[0][2].0);
+}

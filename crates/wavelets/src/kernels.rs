@@ -56,13 +56,15 @@ impl Bank {
         (ha, hd, ka, kd)
     }
 
-    /// Taps `j` in `0..=F` of the parity of the shift: each feeds both outputs of a pair.
-    fn paired_taps(&self) -> Indices {
+    /// Taps `j` in `0..=F` of the parity of the shift (each feeds both outputs of a pair), and
+    /// their coefficients [`Bank::pair`].
+    fn paired_taps(&self) -> (Indices, Vec<(f64, f64, f64, f64)>) {
         let mut t = Indices::new(self.taps() + 1);
         (0..=self.taps())
             .filter(|j| (j + self.shift) % 2 == 0)
             .for_each(|j| t.push(j));
-        t
+        let c = t.as_slice().iter().map(|&j| self.pair(j)).collect();
+        (t, c)
     }
 
     /// Signal index read by output `o`, tap `j`, for an axis of length `n`.
@@ -318,11 +320,11 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     periodic_copy(a, base, ae);
     periodic_copy(d, base, de);
     let (ae, de) = (&*ae, &*de);
-    let taps = bank.paired_taps();
+    let (taps, coefs) = bank.paired_taps();
     let taps = taps.as_slice();
     merge_fir2(
         taps.len(),
-        |t| bank.pair(taps[t]),
+        |t| coefs[t],
         |t| {
             let off = (taps[t] + 2 * r0 - s) / 2;
             (&ae[off..], &de[off..])
@@ -377,7 +379,7 @@ pub(crate) fn synthesis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize
     let block = n * inner;
     let f = bank.taps();
     let s = bank.shift;
-    let taps = bank.paired_taps();
+    let (taps, coefs) = bank.paired_taps();
     let taps = taps.as_slice();
     let one = |t: usize, pair: &mut [f64], s_blk: &[f64]| {
         let (a, d) = s_blk.split_at(half * inner);
@@ -388,7 +390,7 @@ pub(crate) fn synthesis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize
         let (even, odd) = pair.split_at_mut(inner);
         merge_fir2(
             taps.len(),
-            |i| bank.pair(taps[i]),
+            |i| coefs[i],
             |i| (&a[rows[i]..rows[i] + inner], &d[rows[i]..rows[i] + inner]),
             even,
             odd,
