@@ -28,6 +28,49 @@
 //!   fixed chunk of rows has its own stream. Results are bit-identical for any thread count.
 //! * $p \propto e^{-U}$, gradients are $\nabla U$, `f64` row-major fields, periodic lattices.
 //!
+//! ## Measured: 2-D φ⁴ with $\lambda = 1$
+//!
+//! All figures from `cargo run --release -p wcrg-samplers --example phi4_ground_truth` on a
+//! 2-core x86-64 virtual machine (24 GiB), fixed seeds.
+//!
+//! **Critical coupling** (`beta-c --sizes 16,32,64 --n 1000`): Binder cumulants $U_4$ with
+//! jackknife errors,
+//!
+//! | β | U4 (L=16) | U4 (L=32) | U4 (L=64) |
+//! |---|---|---|---|
+//! | 0.905 | 0.5825 ± 0.0050 | 0.5724 ± 0.0051 | 0.5000 ± 0.0086 |
+//! | 0.910 | 0.5917 ± 0.0032 | 0.5857 ± 0.0044 | 0.5430 ± 0.0058 |
+//! | 0.915 | 0.5953 ± 0.0042 | 0.5948 ± 0.0038 | 0.5838 ± 0.0044 |
+//! | 0.920 | 0.5971 ± 0.0032 | 0.6043 ± 0.0039 | 0.5997 ± 0.0036 |
+//! | 0.925 | 0.6099 ± 0.0034 | 0.6152 ± 0.0025 | 0.6206 ± 0.0032 |
+//! | 0.930 | 0.6115 ± 0.0033 | 0.6174 ± 0.0030 | 0.6284 ± 0.0026 |
+//!
+//! crossings: L = 16/32 at $\beta = 0.9153 \pm 0.0034$, L = 32/64 at
+//! $\beta = 0.9223 \pm 0.0017$ with $U_4^* = 0.609$ (the 2-D Ising value is 0.611). So
+//! $\beta_c = 0.922(2)$ for this parametrisation (the often-quoted 0.68 belongs to another
+//! normalisation of the potential; at β = 0.68 an L = 64 lattice is deep in the disordered phase,
+//! $U_4 \approx 0$).
+//!
+//! **Critical slowing down** (`tau --beta 0.922 --steps 100000`): integrated autocorrelation time
+//! of $|m|$; Metropolis and cluster steps are sweeps (one Wolff flip per sweep), HMC steps are
+//! trajectories of 10 leapfrog steps with the step adapted to acceptance 0.8. Values above about
+//! 1000 are lower bounds (the run is then shorter than 100 τ).
+//!
+//! | L | Metropolis τ (sweeps) | HMC τ (trajectories) | cluster+Metropolis τ (sweeps) |
+//! |---|---|---|---|
+//! | 16 | 481.7 | 95.7 | 16.08 |
+//! | 32 | 931.8 | 462.1 | 18.92 |
+//! | 64 | 1754.2 | 3109.3 | 19.56 |
+//! TAU128
+//!
+//! The local kernels slow down as a power of $L$; the cluster move removes almost all of it.
+//!
+//! **Throughput.** SWEEPS
+//!
+//! **Ground truth.** 1000 decorrelated 64² samples at $\beta_c$ (`sample --L 64 --beta 0.922
+//! --n 1000`): measured $\tau = 14.9$ sweeps, thinning 30, 42 000 sweeps on 4 chains, **7.1 s**
+//! wall time on 2 cores.
+//!
 //! ## Example
 //!
 //! ```

@@ -116,7 +116,11 @@ impl Dwt {
             if l == 1 {
                 kernels::level(&self.bank, inverse, &dims, data, a, b, ext);
             } else {
-                block.resize(dims.iter().product(), 0.0);
+                let len = dims.iter().product();
+                if block.len() < len {
+                    block.resize(len, 0.0);
+                }
+                let block = &mut block[..len];
                 copy_block(&self.shape, &dims, data, block, true);
                 kernels::level(&self.bank, inverse, &dims, block, a, b, ext);
                 copy_block(&self.shape, &dims, data, block, false);

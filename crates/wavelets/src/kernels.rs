@@ -112,6 +112,15 @@ pub(crate) fn synthesis_rows(
     }
 }
 
+/// The first `len` values of `buf`, grown if needed. Callers overwrite every value they read,
+/// so the buffer is not cleared (its previous content never reaches a result).
+fn scratch(buf: &mut Vec<f64>, len: usize) -> &mut [f64] {
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    &mut buf[..len]
+}
+
 /// `out[q] = x[(start + 2q) mod n]`, without a division per element.
 fn periodic_strided_copy(x: &[f64], start: usize, out: &mut [f64]) {
     let n = x.len();
@@ -276,9 +285,7 @@ fn analysis_row(bank: &Bank, x: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     // even[q] = x[(2q - f) mod n], odd[q] = x[(2q + 1 - f) mod n]; tap j of output k reads
     // x[2k + s - j] = ext[2k + c] with c = s + f - j, i.e. even[k + c/2] or odd[k + c/2].
     let le = half + (s + f) / 2 + 1;
-    ext.clear();
-    ext.resize(2 * le, 0.0);
-    let (even, odd) = ext.split_at_mut(le);
+    let (even, odd) = scratch(ext, 2 * le).split_at_mut(le);
     periodic_strided_copy(x, (f * (n - 1)) % n, even);
     periodic_strided_copy(x, (1 + f * (n - 1)) % n, odd);
     let (even, odd) = (&*even, &*odd);
@@ -310,9 +317,7 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     // j - 1 of the odd output both read ae[q + (j + 2 r0 - s)/2].
     let r0 = s / 2 + 1;
     let le = half + f + 2;
-    ext.clear();
-    ext.resize(4 * le, 0.0);
-    let (ae, rest) = ext.split_at_mut(le);
+    let (ae, rest) = scratch(ext, 4 * le).split_at_mut(le);
     let (de, rest) = rest.split_at_mut(le);
     let (xe, xo) = rest.split_at_mut(le);
     let (a, d) = y.split_at(half);
@@ -443,8 +448,7 @@ pub(crate) fn level(
     ext: &mut Vec<f64>,
 ) {
     let len = x.len();
-    a.resize(len, 0.0);
-    b.resize(len, 0.0);
+    let (a, b) = (scratch(a, len), scratch(b, len));
     let d = dims.len();
     let axes: Vec<usize> = if inverse {
         (0..d).collect()
