@@ -113,8 +113,10 @@ impl Dwt {
         };
         for l in order {
             let dims = block_shape(&self.shape, l - 1);
-            if l == 1 {
-                kernels::level(&self.bank, inverse, &dims, data, a, b, ext);
+            let full_row = self.shape[self.shape.len() - 1];
+            if l == 1 || self.shape.len() == 2 {
+                // 2-D sub-blocks are addressed in place with the full row stride.
+                kernels::level(&self.bank, inverse, &dims, data, full_row, a, b, ext);
             } else {
                 let len = dims.iter().product();
                 if block.len() < len {
@@ -122,7 +124,8 @@ impl Dwt {
                 }
                 let block = &mut block[..len];
                 copy_block(&self.shape, &dims, data, block, true);
-                kernels::level(&self.bank, inverse, &dims, block, a, b, ext);
+                let row = dims[dims.len() - 1];
+                kernels::level(&self.bank, inverse, &dims, block, row, a, b, ext);
                 copy_block(&self.shape, &dims, data, block, false);
             }
         }

@@ -74,23 +74,51 @@ impl Bank {
     }
 }
 
-/// Analysis along the last axis: `src` and `dst` are `rows × n`; each row becomes `[a | d]`.
+/// Row layout of a pass: `count` rows, row `r` of the source at `src[r * src_stride..]` and of
+/// the destination at `dst[r * dst_stride..]` (a stride larger than the row length addresses a
+/// sub-block of a larger array).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rows {
+    pub(crate) count: usize,
+    pub(crate) src_stride: usize,
+    pub(crate) dst_stride: usize,
+}
+
+/// Runs `f(src_row, dst_row, ext)` on every row, in parallel for large blocks.
+fn for_rows(
+    src: &[f64],
+    dst: &mut [f64],
+    n: usize,
+    rows: Rows,
+    ext: &mut Vec<f64>,
+    f: impl Fn(&[f64], &mut [f64], &mut Vec<f64>) + Sync,
+) {
+    let src = src.chunks(rows.src_stride).take(rows.count);
+    let dst = dst.chunks_mut(rows.dst_stride).take(rows.count);
+    if rows.count * n >= PARALLEL_THRESHOLD && rows.count > 1 {
+        let pairs: Vec<(&[f64], &mut [f64])> = src.zip(dst).collect();
+        pairs
+            .into_par_iter()
+            .for_each_init(Vec::new, |ext, (s, d)| f(&s[..n], &mut d[..n], ext));
+    } else {
+        for (s, d) in src.zip(dst) {
+            f(&s[..n], &mut d[..n], ext);
+        }
+    }
+}
+
+/// Analysis along the last axis: each row of length `n` becomes `[a | d]`.
 pub(crate) fn analysis_rows(
     bank: &Bank,
     src: &[f64],
     dst: &mut [f64],
     n: usize,
+    rows: Rows,
     ext: &mut Vec<f64>,
 ) {
-    if src.len() >= PARALLEL_THRESHOLD && src.len() > n {
-        dst.par_chunks_mut(n)
-            .zip(src.par_chunks(n))
-            .for_each_init(Vec::new, |ext, (d, s)| analysis_row(bank, s, d, ext));
-    } else {
-        for (d, s) in dst.chunks_mut(n).zip(src.chunks(n)) {
-            analysis_row(bank, s, d, ext);
-        }
-    }
+    for_rows(src, dst, n, rows, ext, |s, d, e| {
+        analysis_row(bank, s, d, e)
+    });
 }
 
 /// Synthesis along the last axis, the transpose of [`analysis_rows`].
@@ -99,17 +127,12 @@ pub(crate) fn synthesis_rows(
     src: &[f64],
     dst: &mut [f64],
     n: usize,
+    rows: Rows,
     ext: &mut Vec<f64>,
 ) {
-    if src.len() >= PARALLEL_THRESHOLD && src.len() > n {
-        dst.par_chunks_mut(n)
-            .zip(src.par_chunks(n))
-            .for_each_init(Vec::new, |ext, (d, s)| synthesis_row(bank, s, d, ext));
-    } else {
-        for (d, s) in dst.chunks_mut(n).zip(src.chunks(n)) {
-            synthesis_row(bank, s, d, ext);
-        }
-    }
+    for_rows(src, dst, n, rows, ext, |s, d, e| {
+        synthesis_row(bank, s, d, e)
+    });
 }
 
 /// The first `len` values of `buf`, grown if needed. Callers overwrite every value they read,
@@ -343,33 +366,45 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     }
 }
 
-/// Analysis along a non-last axis: `src`, `dst` are `outer × n × inner` (inner > 1).
-pub(crate) fn analysis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize, inner: usize) {
+/// Analysis along a non-last axis: `outer` blocks of `n` rows of length `inner`; row `i` of a
+/// block at `i * stride` (`rows.src_stride`, `rows.dst_stride`), blocks `n * stride` apart.
+pub(crate) fn analysis_cols(
+    bank: &Bank,
+    src: &[f64],
+    dst: &mut [f64],
+    n: usize,
+    inner: usize,
+    rows: Rows,
+) {
     let half = n / 2;
-    let block = n * inner;
+    let (ss, ds) = (rows.src_stride, rows.dst_stride);
     let f = bank.taps();
     let one = |o: usize, lo: &mut [f64], hi: &mut [f64], s_blk: &[f64]| {
-        let mut rows = Indices::new(f);
-        (0..f).for_each(|j| rows.push(bank.source(o, j, n) * inner));
-        let rows = rows.as_slice();
+        let mut idx = Indices::new(f);
+        (0..f).for_each(|j| idx.push(bank.source(o, j, n) * ss));
+        let idx = idx.as_slice();
         split_fir(
             f,
             |j| (bank.lo[j], bank.hi[j]),
-            |j| &s_blk[rows[j]..rows[j] + inner],
-            lo,
-            hi,
+            |j| &s_blk[idx[j]..idx[j] + inner],
+            &mut lo[..inner],
+            &mut hi[..inner],
         );
     };
-    let parallel = src.len() >= PARALLEL_THRESHOLD;
-    for (d_blk, s_blk) in dst.chunks_mut(block).zip(src.chunks(block)) {
-        let (lo, hi) = d_blk.split_at_mut(half * inner);
+    let parallel = n * inner >= PARALLEL_THRESHOLD;
+    for (d_blk, s_blk) in dst
+        .chunks_mut(n * ds)
+        .zip(src.chunks(n * ss))
+        .take(rows.count)
+    {
+        let (lo, hi) = d_blk.split_at_mut(half * ds);
         if parallel {
-            lo.par_chunks_mut(inner)
-                .zip(hi.par_chunks_mut(inner))
+            lo.par_chunks_mut(ds)
+                .zip(hi.par_chunks_mut(ds))
                 .enumerate()
                 .for_each(|(o, (l, h))| one(o, l, h, s_blk));
         } else {
-            for (o, (l, h)) in lo.chunks_mut(inner).zip(hi.chunks_mut(inner)).enumerate() {
+            for (o, (l, h)) in lo.chunks_mut(ds).zip(hi.chunks_mut(ds)).enumerate() {
                 one(o, l, h, s_blk);
             }
         }
@@ -379,75 +414,121 @@ pub(crate) fn analysis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize,
 /// Synthesis along a non-last axis, the transpose of [`analysis_cols`]. Output rows `t` and
 /// `t + 1` (t even) are computed together: tap `j` of row `t` and tap `j - 1` of row `t + 1`
 /// read the same coefficient rows.
-pub(crate) fn synthesis_cols(bank: &Bank, src: &[f64], dst: &mut [f64], n: usize, inner: usize) {
+pub(crate) fn synthesis_cols(
+    bank: &Bank,
+    src: &[f64],
+    dst: &mut [f64],
+    n: usize,
+    inner: usize,
+    rows: Rows,
+) {
     let half = n / 2;
-    let block = n * inner;
+    let (ss, ds) = (rows.src_stride, rows.dst_stride);
     let f = bank.taps();
     let s = bank.shift;
     let (taps, coefs) = bank.paired_taps();
     let taps = taps.as_slice();
     let one = |t: usize, pair: &mut [f64], s_blk: &[f64]| {
-        let (a, d) = s_blk.split_at(half * inner);
-        let mut rows = Indices::new(taps.len());
+        let (a, d) = s_blk.split_at(half * ss);
+        let mut idx = Indices::new(taps.len());
         taps.iter()
-            .for_each(|&j| rows.push(((t + j + (f + 1) * n - s) / 2 % half) * inner));
-        let rows = rows.as_slice();
-        let (even, odd) = pair.split_at_mut(inner);
+            .for_each(|&j| idx.push(((t + j + (f + 1) * n - s) / 2 % half) * ss));
+        let idx = idx.as_slice();
+        let (even, odd) = pair.split_at_mut(ds);
         merge_fir2(
             taps.len(),
             |i| coefs[i],
-            |i| (&a[rows[i]..rows[i] + inner], &d[rows[i]..rows[i] + inner]),
-            even,
-            odd,
+            |i| (&a[idx[i]..idx[i] + inner], &d[idx[i]..idx[i] + inner]),
+            &mut even[..inner],
+            &mut odd[..inner],
         );
     };
-    let parallel = src.len() >= PARALLEL_THRESHOLD;
-    for (d_blk, s_blk) in dst.chunks_mut(block).zip(src.chunks(block)) {
+    let parallel = n * inner >= PARALLEL_THRESHOLD;
+    for (d_blk, s_blk) in dst
+        .chunks_mut(n * ds)
+        .zip(src.chunks(n * ss))
+        .take(rows.count)
+    {
         if parallel {
             d_blk
-                .par_chunks_mut(2 * inner)
+                .par_chunks_mut(2 * ds)
                 .enumerate()
                 .for_each(|(p, out)| one(2 * p, out, s_blk));
         } else {
-            for (p, out) in d_blk.chunks_mut(2 * inner).enumerate() {
+            for (p, out) in d_blk.chunks_mut(2 * ds).enumerate() {
                 one(2 * p, out, s_blk);
             }
         }
     }
 }
 
-/// Analysis or synthesis of one axis of a compact block of shape `dims`.
+/// Analysis or synthesis of one axis of a block of shape `dims` whose rows (last axis) lie
+/// `src_stride` / `dst_stride` apart in `src` / `dst` (the block's row length when compact).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn pass(
     bank: &Bank,
     inverse: bool,
     axis: usize,
     dims: &[usize],
-    src: &[f64],
-    dst: &mut [f64],
+    src: (&[f64], usize),
+    dst: (&mut [f64], usize),
     ext: &mut Vec<f64>,
 ) {
     let n = dims[axis];
-    let inner: usize = dims[axis + 1..].iter().product();
-    match (inverse, inner) {
-        (false, 1) => analysis_rows(bank, src, dst, n, ext),
-        (true, 1) => synthesis_rows(bank, src, dst, n, ext),
-        (false, _) => analysis_cols(bank, src, dst, n, inner),
-        (true, _) => synthesis_cols(bank, src, dst, n, inner),
+    let d = dims.len();
+    let row = dims[d - 1];
+    // Rows of the last axis in one "row" of the column kernel (1 in 2-D).
+    let inner_rows: usize = dims[axis + 1..].iter().product::<usize>() / row;
+    let outer: usize = dims[..axis].iter().product();
+    if axis == d - 1 {
+        let rows = Rows {
+            count: dims[..d - 1].iter().product(),
+            src_stride: src.1,
+            dst_stride: dst.1,
+        };
+        if inverse {
+            synthesis_rows(bank, src.0, dst.0, n, rows, ext);
+        } else {
+            analysis_rows(bank, src.0, dst.0, n, rows, ext);
+        }
+    } else {
+        // A non-last axis: a "row" of the column kernel is everything after the axis, which is
+        // contiguous only when the block is compact (checked by the callers).
+        let inner = inner_rows * row;
+        let (ss, ds) = if inner_rows == 1 {
+            (src.1, dst.1)
+        } else {
+            (inner, inner)
+        };
+        let rows = Rows {
+            count: outer,
+            src_stride: ss,
+            dst_stride: ds,
+        };
+        if inverse {
+            synthesis_cols(bank, src.0, dst.0, n, inner, rows);
+        } else {
+            analysis_cols(bank, src.0, dst.0, n, inner, rows);
+        }
     }
 }
 
-/// One level of the separable transform of the compact block `x` of shape `dims`, in place:
-/// analysis along the last axis first, then the others; synthesis in the reverse order.
+/// One level of the separable transform of the block of shape `dims` at the start of `x`, in
+/// place: analysis along the last axis first, then the others; synthesis in the reverse order.
+/// In 2-D the block's rows may lie `stride` apart (a sub-block of a packed array); in 1-D and
+/// 3-D the block must be compact (`stride == dims[last]`).
 pub(crate) fn level(
     bank: &Bank,
     inverse: bool,
     dims: &[usize],
     x: &mut [f64],
+    stride: usize,
     a: &mut Vec<f64>,
     b: &mut Vec<f64>,
     ext: &mut Vec<f64>,
 ) {
-    let len = x.len();
+    let len: usize = dims.iter().product();
+    let row = dims[dims.len() - 1];
     let (a, b) = (scratch(a, len), scratch(b, len));
     let d = dims.len();
     let axes: Vec<usize> = if inverse {
@@ -457,17 +538,18 @@ pub(crate) fn level(
     };
     match d {
         1 => {
-            pass(bank, inverse, axes[0], dims, x, a, ext);
-            x.copy_from_slice(a);
+            pass(bank, inverse, axes[0], dims, (x, row), (a, row), ext);
+            x[..len].copy_from_slice(a);
         }
         2 => {
-            pass(bank, inverse, axes[0], dims, x, a, ext);
-            pass(bank, inverse, axes[1], dims, a, x, ext);
+            pass(bank, inverse, axes[0], dims, (x, stride), (a, row), ext);
+            pass(bank, inverse, axes[1], dims, (a, row), (x, stride), ext);
         }
         3 => {
-            pass(bank, inverse, axes[0], dims, x, a, ext);
-            pass(bank, inverse, axes[1], dims, a, b, ext);
-            pass(bank, inverse, axes[2], dims, b, x, ext);
+            debug_assert_eq!(stride, row, "3-D blocks are compact");
+            pass(bank, inverse, axes[0], dims, (x, row), (a, row), ext);
+            pass(bank, inverse, axes[1], dims, (a, row), (b, row), ext);
+            pass(bank, inverse, axes[2], dims, (b, row), (x, row), ext);
         }
         _ => unreachable!("plans are validated to 1-3 dimensions"),
     }

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::Wavelet;
 use crate::error::{Result, WaveletError};
-use crate::kernels::{Bank, analysis_rows, synthesis_rows};
+use crate::kernels::{Bank, Rows, analysis_rows, synthesis_rows};
 use wcrg_core::validate;
 
 /// A plan for the depth-`d` 2-D periodic wavelet packet transform.
@@ -110,11 +110,16 @@ impl WaveletPacket2d {
         };
         for l in levels {
             let seg = n >> l;
+            let one = Rows {
+                count: 1,
+                src_stride: seg,
+                dst_stride: seg,
+            };
             for (xs, ts) in x.chunks_mut(seg).zip(tmp.chunks_mut(seg)) {
                 if inverse {
-                    synthesis_rows(&self.bank, xs, ts, seg, ext);
+                    synthesis_rows(&self.bank, xs, ts, seg, one, ext);
                 } else {
-                    analysis_rows(&self.bank, xs, ts, seg, ext);
+                    analysis_rows(&self.bank, xs, ts, seg, one, ext);
                 }
                 xs.copy_from_slice(ts);
             }
