@@ -29,9 +29,7 @@ pub struct Dwt {
 #[derive(Default)]
 struct Scratch {
     block: Vec<f64>,
-    a: Vec<f64>,
-    b: Vec<f64>,
-    ext: Vec<f64>,
+    bufs: kernels::Buffers,
     contiguous: Vec<f64>,
 }
 
@@ -116,7 +114,7 @@ impl Dwt {
             let full_row = self.shape[self.shape.len() - 1];
             if l == 1 || self.shape.len() == 2 {
                 // 2-D sub-blocks are addressed in place with the full row stride.
-                kernels::level(&self.bank, inverse, &dims, data, full_row, a, b, ext);
+                kernels::level(&self.bank, inverse, &dims, data, full_row, bufs);
             } else {
                 let len = dims.iter().product();
                 if block.len() < len {
@@ -125,7 +123,7 @@ impl Dwt {
                 let block = &mut block[..len];
                 copy_block(&self.shape, &dims, data, block, true);
                 let row = dims[dims.len() - 1];
-                kernels::level(&self.bank, inverse, &dims, block, row, a, b, ext);
+                kernels::level(&self.bank, inverse, &dims, block, row, bufs);
                 copy_block(&self.shape, &dims, data, block, false);
             }
         }

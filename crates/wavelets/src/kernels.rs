@@ -513,6 +513,14 @@ pub(crate) fn pass(
     }
 }
 
+/// Scratch of [`level`]: two block-sized buffers and the per-row extension.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    ext: Vec<f64>,
+}
+
 /// One level of the separable transform of the block of shape `dims` at the start of `x`, in
 /// place: analysis along the last axis first, then the others; synthesis in the reverse order.
 /// In 2-D the block's rows may lie `stride` apart (a sub-block of a packed array); in 1-D and
@@ -523,12 +531,11 @@ pub(crate) fn level(
     dims: &[usize],
     x: &mut [f64],
     stride: usize,
-    a: &mut Vec<f64>,
-    b: &mut Vec<f64>,
-    ext: &mut Vec<f64>,
+    bufs: &mut Buffers,
 ) {
     let len: usize = dims.iter().product();
     let row = dims[dims.len() - 1];
+    let Buffers { a, b, ext } = bufs;
     let (a, b) = (scratch(a, len), scratch(b, len));
     let d = dims.len();
     let axes: Vec<usize> = if inverse {
