@@ -101,9 +101,7 @@ impl Dwt {
 
     /// Transforms a compact row-major buffer in place.
     fn run(&self, data: &mut [f64], inverse: bool, s: &mut Scratch) {
-        let Scratch {
-            block, a, b, ext, ..
-        } = s;
+        let Scratch { block, bufs, .. } = s;
         let order: Vec<usize> = if inverse {
             (1..=self.levels).rev().collect()
         } else {
