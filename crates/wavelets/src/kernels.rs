@@ -58,13 +58,20 @@ impl Bank {
 
     /// Taps `j` in `0..=F` of the parity of the shift (each feeds both outputs of a pair), and
     /// their coefficients [`Bank::pair`].
-    fn paired_taps(&self) -> (Indices, Vec<(f64, f64, f64, f64)>) {
+    ///
+    /// The head and tail counts of `merge_fir2` are 1 when tap 0 (even output only) or tap `F`
+    /// (odd output only) is in the list.
+    fn paired_taps(&self) -> (Indices, Vec<(f64, f64, f64, f64)>, (usize, usize)) {
         let mut t = Indices::new(self.taps() + 1);
         (0..=self.taps())
             .filter(|j| (j + self.shift) % 2 == 0)
             .for_each(|j| t.push(j));
         let c = t.as_slice().iter().map(|&j| self.pair(j)).collect();
-        (t, c)
+        let ends = (
+            usize::from(t.as_slice().first() == Some(&0)),
+            usize::from(t.as_slice().last() == Some(&self.taps())),
+        );
+        (t, c, ends)
     }
 
     /// Signal index read by output `o`, tap `j`, for an axis of length `n`.
@@ -221,30 +228,51 @@ const W2: usize = 8;
 
 /// Two outputs from shared loads: `even[o] = Σ_t (c.0 a_t[o] + c.1 d_t[o])` and
 /// `odd[o] = Σ_t (c.2 a_t[o] + c.3 d_t[o])` with `c = coef(t)`, summed in increasing `t`.
+/// The first `head` taps feed only `even` and the last `tail` taps only `odd` (their other
+/// coefficients are zero and are skipped). Results for outputs `o0..o0 + k` are handed to
+/// `store(o0, even, odd)`, for `len` outputs in all.
 #[inline(always)]
 fn merge_fir2<'a>(
     taps: usize,
+    (head, tail): (usize, usize),
     coef: impl Fn(usize) -> (f64, f64, f64, f64),
     src: impl Fn(usize) -> (&'a [f64], &'a [f64]),
-    even: &mut [f64],
-    odd: &mut [f64],
+    len: usize,
+    mut store: impl FnMut(usize, &[f64], &[f64]),
 ) {
-    let len = even.len();
+    let both = head..taps - tail;
     let mut o0 = 0;
     while o0 + W2 <= len {
         let (mut ae, mut ao) = ([0.0; W2], [0.0; W2]);
-        for t in 0..taps {
-            let (ha, hd, ka, kd) = coef(t);
+        let block = |t: usize| {
             let (a, d) = src(t);
             let a: &[f64; W2] = a[o0..o0 + W2].try_into().expect("block of W2");
             let d: &[f64; W2] = d[o0..o0 + W2].try_into().expect("block of W2");
+            (a, d)
+        };
+        for t in 0..head {
+            let (ha, hd, _, _) = coef(t);
+            let (a, d) = block(t);
+            for k in 0..W2 {
+                ae[k] += ha * a[k] + hd * d[k];
+            }
+        }
+        for t in both.clone() {
+            let (ha, hd, ka, kd) = coef(t);
+            let (a, d) = block(t);
             for k in 0..W2 {
                 ae[k] += ha * a[k] + hd * d[k];
                 ao[k] += ka * a[k] + kd * d[k];
             }
         }
-        even[o0..o0 + W2].copy_from_slice(&ae);
-        odd[o0..o0 + W2].copy_from_slice(&ao);
+        for t in taps - tail..taps {
+            let (_, _, ka, kd) = coef(t);
+            let (a, d) = block(t);
+            for k in 0..W2 {
+                ao[k] += ka * a[k] + kd * d[k];
+            }
+        }
+        store(o0, &ae, &ao);
         o0 += W2;
     }
     for o in o0..len {
@@ -252,11 +280,14 @@ fn merge_fir2<'a>(
         for t in 0..taps {
             let (ha, hd, ka, kd) = coef(t);
             let (a, d) = src(t);
-            ae += ha * a[o] + hd * d[o];
-            ao += ka * a[o] + kd * d[o];
+            if t < taps - tail {
+                ae += ha * a[o] + hd * d[o];
+            }
+            if t >= head {
+                ao += ka * a[o] + kd * d[o];
+            }
         }
-        even[o] = ae;
-        odd[o] = ao;
+        store(o, &[ae], &[ao]);
     }
 }
 
@@ -340,30 +371,31 @@ fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     // j - 1 of the odd output both read ae[q + (j + 2 r0 - s)/2].
     let r0 = s / 2 + 1;
     let le = half + f + 2;
-    let (ae, rest) = scratch(ext, 4 * le).split_at_mut(le);
-    let (de, rest) = rest.split_at_mut(le);
-    let (xe, xo) = rest.split_at_mut(le);
+    let (ae, de) = scratch(ext, 2 * le).split_at_mut(le);
     let (a, d) = y.split_at(half);
     let base = (half * (r0 / half + 1) - r0) % half;
     periodic_copy(a, base, ae);
     periodic_copy(d, base, de);
     let (ae, de) = (&*ae, &*de);
-    let (taps, coefs) = bank.paired_taps();
+    let (taps, coefs, ends) = bank.paired_taps();
     let taps = taps.as_slice();
     merge_fir2(
         taps.len(),
+        ends,
         |t| coefs[t],
         |t| {
             let off = (taps[t] + 2 * r0 - s) / 2;
             (&ae[off..], &de[off..])
         },
-        &mut xe[..half],
-        &mut xo[..half],
+        half,
+        |q0, xe, xo| {
+            let pairs = out[2 * q0..2 * (q0 + xe.len())].chunks_exact_mut(2);
+            for ((pair, &e), &o) in pairs.zip(xe).zip(xo) {
+                pair[0] = e;
+                pair[1] = o;
+            }
+        },
     );
-    for (q, pair) in out.chunks_exact_mut(2).enumerate() {
-        pair[0] = xe[q];
-        pair[1] = xo[q];
-    }
 }
 
 /// Analysis along a non-last axis: `outer` blocks of `n` rows of length `inner`; row `i` of a
@@ -426,7 +458,7 @@ pub(crate) fn synthesis_cols(
     let (ss, ds) = (rows.src_stride, rows.dst_stride);
     let f = bank.taps();
     let s = bank.shift;
-    let (taps, coefs) = bank.paired_taps();
+    let (taps, coefs, ends) = bank.paired_taps();
     let taps = taps.as_slice();
     let one = |t: usize, pair: &mut [f64], s_blk: &[f64]| {
         let (a, d) = s_blk.split_at(half * ss);
@@ -437,10 +469,14 @@ pub(crate) fn synthesis_cols(
         let (even, odd) = pair.split_at_mut(ds);
         merge_fir2(
             taps.len(),
+            ends,
             |i| coefs[i],
             |i| (&a[idx[i]..idx[i] + inner], &d[idx[i]..idx[i] + inner]),
-            &mut even[..inner],
-            &mut odd[..inner],
+            inner,
+            |o0, xe, xo| {
+                even[o0..o0 + xe.len()].copy_from_slice(xe);
+                odd[o0..o0 + xo.len()].copy_from_slice(xo);
+            },
         );
     };
     let parallel = n * inner >= PARALLEL_THRESHOLD;
