@@ -16,6 +16,10 @@ use crate::Wavelet;
 /// Blocks smaller than this many values are transformed on the calling thread.
 pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 15;
 
+/// Paired synthesis taps: indices, coefficients `(h_j, g_j, h_{j-1}, g_{j-1})`, and the
+/// `(head, tail)` counts of taps that feed one output only.
+type PairedTaps = (Indices, Vec<(f64, f64, f64, f64)>, (usize, usize));
+
 /// The analysis filters with their periodic shift.
 #[derive(Debug, Clone)]
 pub(crate) struct Bank {
@@ -61,7 +65,7 @@ impl Bank {
     ///
     /// The head and tail counts of `merge_fir2` are 1 when tap 0 (even output only) or tap `F`
     /// (odd output only) is in the list.
-    fn paired_taps(&self) -> (Indices, Vec<(f64, f64, f64, f64)>, (usize, usize)) {
+    fn paired_taps(&self) -> PairedTaps {
         let mut t = Indices::new(self.taps() + 1);
         (0..=self.taps())
             .filter(|j| (j + self.shift) % 2 == 0)
