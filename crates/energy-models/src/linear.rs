@@ -20,8 +20,8 @@ impl<F: Features> LinearEnergy<F> {
     /// The energy with parameters `theta`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] unless `theta` has one entry per feature;
-    /// [`Error::NonFinite`] for NaN/Inf parameters.
+    /// [`wcrg_core::Error::ShapeMismatch`] unless `theta` has one entry per feature;
+    /// [`wcrg_core::Error::NonFinite`] for NaN/Inf parameters.
     pub fn new(features: F, theta: Array1<f64>) -> Result<Self> {
         validate::shape("theta", &[features.len()], theta.shape())?;
         validate::finite("theta", theta.iter())?;
