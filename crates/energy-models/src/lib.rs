@@ -16,7 +16,9 @@
 //! * [`GaussianField`]: stationary Gaussian fields with power spectrum $P(k)$,
 //!   $U(x) = \frac1{2N}\sum_k |\hat x(k)|^2/P(k)$, with exact i.i.d. sampling by FFT — the
 //!   reference with known answers for samplers and estimators.
-//! * [`LinearEnergy`]: $U_\theta = \theta^\top\Phi$ for any [`wcrg_core::Features`].
+//! * [`LinearEnergy`]: $U_\theta = \theta^\top\Phi$ for any [`wcrg_core::Features`], and the
+//!   feature blocks of [`features`] (quadratic couplings, scalar potentials, concatenation) with
+//!   exact pullbacks and Laplacians.
 //!
 //! ## Conventions
 //!
@@ -42,6 +44,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod features;
 mod fft;
 mod gaussian;
 mod lattice;

@@ -1,0 +1,176 @@
+//! Feature blocks: values against naive sums, pullbacks against central differences,
+//! Laplacians against second differences, errors.
+
+use ndarray::{Array1, ArrayD, IxDyn};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use wcrg_core::{FeatureLaplacian, Features, Workspace};
+use wcrg_energy_models::features::{Basis, Concat, QuadraticCouplings, ScalarPotential, quantiles};
+
+fn normal(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || StandardNormal.sample(&mut rng))
+}
+
+fn values(f: &dyn Features, x: &ArrayD<f64>) -> Array1<f64> {
+    let mut out = Array1::zeros(f.len());
+    f.values_into(x.view(), out.view_mut(), &mut Workspace::new());
+    out
+}
+
+/// Pullback vs central differences of v·Φ, Laplacian vs second differences, at every site.
+fn check_derivatives(f: &dyn FeatureLaplacian, x: &ArrayD<f64>, seed: u64) {
+    let mut ws = Workspace::new();
+    let v = normal(&[f.len()], seed)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
+    let mut g = ArrayD::zeros(IxDyn(f.field_shape()));
+    f.pullback_into(x.view(), v.view(), g.view_mut(), &mut ws);
+    let mut lap = Array1::zeros(f.len());
+    f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+    let h = 1e-4;
+    let phi0 = values(f, x);
+    let mut lap_fd = Array1::<f64>::zeros(f.len());
+    for i in 0..x.len() {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp.as_slice_mut().unwrap()[i] += h;
+        xm.as_slice_mut().unwrap()[i] -= h;
+        let (pp, pm) = (values(f, &xp), values(f, &xm));
+        let fd = (pp.dot(&v) - pm.dot(&v)) / (2.0 * h);
+        let gi = g.as_slice().unwrap()[i];
+        assert!(
+            (fd - gi).abs() < 1e-6 * gi.abs().max(1.0),
+            "site {i}: {fd} vs {gi}"
+        );
+        lap_fd = lap_fd + (&pp - 2.0 * &phi0 + &pm) / (h * h);
+    }
+    for k in 0..f.len() {
+        assert!(
+            (lap_fd[k] - lap[k]).abs() < 1e-3 * lap[k].abs().max(1.0),
+            "feature {k}: {} vs {}",
+            lap_fd[k],
+            lap[k]
+        );
+    }
+}
+
+#[test]
+fn quadratic_couplings_match_naive_sums_and_derivatives() {
+    let q = QuadraticCouplings::window(&[6, 5], 1).unwrap();
+    assert_eq!(q.len(), 5); // (0,0), (0,1), (1,-1), (1,0), (1,1)
+    assert_eq!(q.shifts()[0], vec![0, 0]);
+    let x = normal(&[6, 5], 1);
+    let phi = values(&q, &x);
+    for (k, s) in q.shifts().iter().enumerate() {
+        let mut naive = 0.0;
+        for i in 0..6 {
+            for j in 0..5 {
+                let (a, b) = (
+                    (i as isize - s[0]).rem_euclid(6) as usize,
+                    (j as isize - s[1]).rem_euclid(5) as usize,
+                );
+                naive += 0.5 * x[[i, j]] * x[[a, b]];
+            }
+        }
+        assert!((phi[k] - naive).abs() < 1e-12, "{s:?}");
+    }
+    check_derivatives(&q, &x, 2);
+    check_derivatives(
+        &QuadraticCouplings::window(&[9], 2).unwrap(),
+        &normal(&[9], 3),
+        4,
+    );
+    check_derivatives(
+        &QuadraticCouplings::new(&[4, 4, 4], vec![vec![0, 0, 0], vec![1, 2, 0]]).unwrap(),
+        &normal(&[4, 4, 4], 5),
+        6,
+    );
+}
+
+#[test]
+fn potentials_match_their_basis_and_derivatives() {
+    let x = normal(&[5, 4], 7);
+    let data: Vec<f64> = x.iter().copied().collect();
+    for basis in [
+        Basis::Powers(vec![1, 2, 3, 4]),
+        Basis::Bumps {
+            centres: vec![-1.0, 0.0, 0.7],
+            width: 0.5,
+        },
+        Basis::Sigmoids {
+            centres: vec![-0.5, 0.5],
+            width: 0.3,
+        },
+        Basis::bumps_on_quantiles(&data, 5).unwrap(),
+    ] {
+        let p = ScalarPotential::new(&[5, 4], basis).unwrap();
+        check_derivatives(&p, &x, 8);
+    }
+    let p = ScalarPotential::new(&[5, 4], Basis::Powers(vec![2, 4])).unwrap();
+    let phi = values(&p, &x);
+    assert!((phi[1] - x.iter().map(|v| v.powi(4)).sum::<f64>()).abs() < 1e-12);
+    let q = quantiles(&[3.0, 1.0, 2.0, 4.0], 2).unwrap();
+    assert_eq!(q, vec![1.75, 3.25]);
+}
+
+#[test]
+fn concat_stacks_blocks() {
+    let shape = [6, 6];
+    let c = Concat::new(vec![
+        Box::new(QuadraticCouplings::window(&shape, 1).unwrap()),
+        Box::new(ScalarPotential::new(&shape, Basis::Powers(vec![4])).unwrap()),
+    ])
+    .unwrap();
+    assert_eq!(c.len(), 6);
+    assert_eq!(c.range(1), 5..6);
+    assert_eq!(c.names()[5], "sum x^4");
+    let x = normal(&shape, 9);
+    check_derivatives(&c, &x, 10);
+    // A dirty workspace changes nothing.
+    let mut ws = Workspace::new();
+    let mut a = Array1::zeros(6);
+    c.values_into(normal(&shape, 1).view(), a.view_mut(), &mut ws);
+    c.values_into(x.view(), a.view_mut(), &mut ws);
+    assert_eq!(a, values(&c, &x));
+}
+
+#[test]
+fn invalid_blocks_are_errors() {
+    assert!(QuadraticCouplings::new(&[4, 4], vec![vec![1, 0], vec![-1, 0]]).is_err());
+    assert!(QuadraticCouplings::new(&[4, 4], vec![vec![1]]).is_err());
+    assert!(QuadraticCouplings::window(&[4, 4], 2).is_err());
+    assert!(QuadraticCouplings::new(&[0, 4], vec![]).is_err());
+    assert!(ScalarPotential::new(&[4], Basis::Powers(vec![0, 2])).is_err());
+    assert!(ScalarPotential::new(&[4], Basis::Powers(vec![])).is_err());
+    assert!(
+        ScalarPotential::new(
+            &[4],
+            Basis::Bumps {
+                centres: vec![0.0],
+                width: 0.0
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        ScalarPotential::new(
+            &[4],
+            Basis::Sigmoids {
+                centres: vec![f64::NAN],
+                width: 1.0
+            }
+        )
+        .is_err()
+    );
+    assert!(Basis::bumps_on_quantiles(&[1.0; 10], 3).is_err());
+    assert!(quantiles(&[], 3).is_err());
+    assert!(Concat::new(vec![]).is_err());
+    assert!(
+        Concat::new(vec![
+            Box::new(ScalarPotential::new(&[4], Basis::Powers(vec![2])).unwrap()),
+            Box::new(ScalarPotential::new(&[5], Basis::Powers(vec![2])).unwrap()),
+        ])
+        .is_err()
+    );
+}
