@@ -34,7 +34,7 @@ impl Basis {
     pub fn bumps_on_quantiles(data: &[f64], k: usize) -> Result<Self> {
         let centres = quantiles(data, k)?;
         let width = (centres[k - 1] - centres[0]) / (k.max(2) - 1) as f64;
-        if !(width > 0.0) {
+        if width.is_nan() || width <= 0.0 {
             return Err(Error::Singular {
                 what: "quantile bumps".into(),
                 detail: "the data have no spread".into(),
