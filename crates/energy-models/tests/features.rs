@@ -58,7 +58,7 @@ fn check_derivatives(f: &dyn FeatureLaplacian, x: &ArrayD<f64>, seed: u64) {
 #[test]
 fn quadratic_couplings_match_naive_sums_and_derivatives() {
     let q = QuadraticCouplings::window(&[6, 5], 1).unwrap();
-    assert_eq!(q.len(), 5); // (0,0), (0,1), (1,-1), (1,0), (1,1)
+    assert_eq!(q.len(), 5); // (0,0), (0,1), (1,0), (1,-1), (1,1): by |s|₁, then lexicographic
     assert_eq!(q.shifts()[0], vec![0, 0]);
     let x = normal(&[6, 5], 1);
     let phi = values(&q, &x);
