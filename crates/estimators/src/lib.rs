@@ -22,6 +22,24 @@
 //! The Gram matrix is built from dense Jacobians ($K$ pullbacks per sample, $O(K^2 d)$): right
 //! for models of up to a few hundred features on fields of a few thousand sites.
 //!
+//! ## Measured recovery
+//!
+//! `cargo test --release -p wcrg-estimators -- --ignored --nocapture`: features
+//! $\{\tfrac12\sum\varphi^2, \tfrac12\sum\varphi\varphi_{e_0}, \tfrac12\sum\varphi\varphi_{e_1},
+//! \sum\varphi^4\}$ on φ⁴ ground truth ($\lambda = 1$; exact $\theta = (4\beta - 4, -2\beta, -2\beta, 1)$),
+//! estimates ± sandwich standard errors:
+//!
+//! | L, β, samples | θ₀ | θ_{e₀} | θ_{e₁} | λ |
+//! |---|---|---|---|---|
+//! | 16, 0.80, 500 | −0.843 ± 0.038 (−0.80) | −1.609 ± 0.018 (−1.60) | −1.577 ± 0.018 (−1.60) | 1.0087 ± 0.0088 |
+//! | 16, 0.92, 1000 | −0.329 ± 0.031 (−0.32) | −1.837 ± 0.016 (−1.84) | −1.863 ± 0.016 (−1.84) | 1.0039 ± 0.0065 |
+//! | 32, 0.80, 1000 | −0.805 ± 0.014 (−0.80) | −1.609 ± 0.007 (−1.60) | −1.587 ± 0.007 (−1.60) | 1.0014 ± 0.0034 |
+//! | 32, 0.92, 1000 | −0.316 ± 0.015 (−0.32) | −1.832 ± 0.008 (−1.84) | −1.854 ± 0.008 (−1.84) | 0.9989 ± 0.0032 |
+//!
+//! Every estimate is within 2.1 standard errors of the truth. On exact samples of a Gaussian
+//! free field (12², $m^2 = 0.6$, $\beta = 0.8$, 600 samples) the five couplings of a radius-1
+//! window are recovered within 0.9 standard errors, next-nearest couplings at 0.
+//!
 //! ## Example
 //!
 //! ```
