@@ -12,6 +12,10 @@
 //! relative ridge, and reports condition numbers; [`ScoreFit::standard_errors`] gives sandwich
 //! standard errors and [`ScoreFit::held_out_loss`] the loss on held-out data.
 //!
+//! **Free-energy regression** ([`GradientRegression`]) fits $\tilde F = \tilde\theta^\top\tilde\Phi$
+//! by least squares of $\nabla\tilde F$ on gradient targets: the normal equations use the same
+//! Gram matrix $\sum_i J_iJ_i^\top$.
+//!
 //! ## Conventions
 //!
 //! $p \propto e^{-U}$, $U_\theta = \theta^\top\Phi$ with $\Phi$ a
@@ -60,6 +64,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod free_energy;
 mod score_matching;
 
+pub use free_energy::GradientRegression;
 pub use score_matching::{ScoreFit, ScoreMatching, ScoreStats};

@@ -136,6 +136,16 @@ impl ScoreStats {
         Ok(())
     }
 
+    /// Statistics from sums: `h` $= \sum_i J_iJ_i^\top$ and `b` $= \sum_i\Delta\Phi(x_i)$ over `n` samples.
+    pub(crate) fn from_parts(k: usize, n: u64, h: Array2<f64>, b: Array1<f64>) -> Self {
+        Self {
+            k,
+            n,
+            h: h.iter().copied().collect(),
+            b: b.to_vec(),
+        }
+    }
+
     /// Number of samples.
     pub fn count(&self) -> u64 {
         self.n
@@ -242,54 +252,15 @@ impl ScoreMatching {
                 reason: "must be finite and non-negative".into(),
             });
         }
-        let k = stats.features();
-        let h = stats.hessian();
-        let b = stats.b();
-        validate::finite("score-matching H", h.iter())?;
-        if let Some(a) = (0..k).find(|&a| h[[a, a]] <= 0.0) {
-            return Err(Error::Singular {
-                what: "score matching".into(),
-                detail: format!(
-                    "feature {a} has zero gradient on the data (H[{a},{a}] = 0); remove it"
-                ),
-            });
-        }
-        let scale: Vec<f64> = (0..k).map(|a| 1.0 / h[[a, a]].sqrt()).collect();
-        let p = Mat::<f64>::from_fn(k, k, |a, c| {
-            h[[a, c]] * scale[a] * scale[c] + if a == c { self.ridge } else { 0.0 }
-        });
-        let raw = Mat::<f64>::from_fn(k, k, |a, c| h[[a, c]]);
-        let cond = |m: &Mat<f64>| -> f64 {
-            match m.self_adjoint_eigenvalues(Side::Lower) {
-                Ok(ev) => {
-                    let (lo, hi) = ev.iter().fold((f64::INFINITY, 0.0f64), |(l, u), &e| {
-                        (l.min(e), u.max(e.abs()))
-                    });
-                    if lo > 0.0 { hi / lo } else { f64::INFINITY }
-                }
-                Err(_) => f64::NAN,
-            }
-        };
-        let (condition_number, pre_cond) = (cond(&raw), cond(&p));
-        let llt = p.llt(Side::Lower).map_err(|_| Error::Singular {
-            what: "score matching".into(),
-            detail: format!(
-                "H is not positive definite (condition number {condition_number:.3e}): features are \
-                 linearly dependent on these data; add a ridge, e.g. ScoreMatching::default().ridge(1e-8)"
-            ),
-        })?;
-        let rhs = Mat::<f64>::from_fn(k, 1, |a, _| b[a] * scale[a]);
-        let sol = llt.solve(&rhs);
-        let theta: Array1<f64> = (0..k).map(|a| sol[(a, 0)] * scale[a]).collect();
-        let pinv = llt.inverse();
-        let h_inv = Array2::from_shape_fn((k, k), |(a, c)| pinv[(a, c)] * scale[a] * scale[c]);
+        let (theta, solve) =
+            solve_preconditioned(&stats.hessian(), &stats.b(), self.ridge, "score matching")?;
         let train_loss = stats.loss(theta.view());
         Ok(ScoreFit {
             theta,
-            condition_number,
-            preconditioned_condition_number: pre_cond,
+            condition_number: solve.condition_number,
+            preconditioned_condition_number: solve.preconditioned_condition_number,
             train_loss,
-            h_inv,
+            h_inv: solve.h_inv,
         })
     }
 
@@ -307,6 +278,70 @@ impl ScoreMatching {
         let se = fit.standard_errors(f, data)?;
         Ok((fit, se))
     }
+}
+
+/// What a preconditioned solve reports besides the solution.
+pub(crate) struct SolveReport {
+    pub(crate) condition_number: f64,
+    pub(crate) preconditioned_condition_number: f64,
+    pub(crate) h_inv: Array2<f64>,
+}
+
+/// Solves $H\theta = b$ with Jacobi preconditioning, a relative ridge and Cholesky.
+pub(crate) fn solve_preconditioned(
+    h: &Array2<f64>,
+    b: &Array1<f64>,
+    ridge: f64,
+    what: &str,
+) -> Result<(Array1<f64>, SolveReport)> {
+    let k = b.len();
+    validate::finite(&format!("{what} matrix"), h.iter())?;
+    validate::finite(&format!("{what} right-hand side"), b.iter())?;
+    if let Some(a) = (0..k).find(|&a| h[[a, a]] <= 0.0) {
+        return Err(Error::Singular {
+            what: what.into(),
+            detail: format!(
+                "feature {a} has zero gradient on the data (H[{a},{a}] = 0); remove it"
+            ),
+        });
+    }
+    let scale: Vec<f64> = (0..k).map(|a| 1.0 / h[[a, a]].sqrt()).collect();
+    let p = Mat::<f64>::from_fn(k, k, |a, c| {
+        h[[a, c]] * scale[a] * scale[c] + if a == c { ridge } else { 0.0 }
+    });
+    let raw = Mat::<f64>::from_fn(k, k, |a, c| h[[a, c]]);
+    let cond = |m: &Mat<f64>| -> f64 {
+        match m.self_adjoint_eigenvalues(Side::Lower) {
+            Ok(ev) => {
+                let (lo, hi) = ev.iter().fold((f64::INFINITY, 0.0f64), |(l, u), &e| {
+                    (l.min(e), u.max(e.abs()))
+                });
+                if lo > 0.0 { hi / lo } else { f64::INFINITY }
+            }
+            Err(_) => f64::NAN,
+        }
+    };
+    let (condition_number, preconditioned_condition_number) = (cond(&raw), cond(&p));
+    let llt = p.llt(Side::Lower).map_err(|_| Error::Singular {
+        what: what.into(),
+        detail: format!(
+            "the matrix is not positive definite (condition number {condition_number:.3e}): features are \
+             linearly dependent on these data; add a ridge (e.g. 1e-8)"
+        ),
+    })?;
+    let rhs = Mat::<f64>::from_fn(k, 1, |a, _| b[a] * scale[a]);
+    let sol = llt.solve(&rhs);
+    let theta: Array1<f64> = (0..k).map(|a| sol[(a, 0)] * scale[a]).collect();
+    let pinv = llt.inverse();
+    let h_inv = Array2::from_shape_fn((k, k), |(a, c)| pinv[(a, c)] * scale[a] * scale[c]);
+    Ok((
+        theta,
+        SolveReport {
+            condition_number,
+            preconditioned_condition_number,
+            h_inv,
+        },
+    ))
 }
 
 impl ScoreFit {
