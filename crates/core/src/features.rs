@@ -54,3 +54,38 @@ pub trait FeatureLaplacian: Features {
         ws: &mut Workspace,
     );
 }
+
+macro_rules! forward_features {
+    ($($ty:ty),*) => {$(
+        impl<F: Features + ?Sized> Features for $ty {
+            fn field_shape(&self) -> &[usize] {
+                (**self).field_shape()
+            }
+            fn len(&self) -> usize {
+                (**self).len()
+            }
+            fn names(&self) -> Vec<String> {
+                (**self).names()
+            }
+            fn values_into(&self, x: ArrayViewD<'_, f64>, out: ArrayViewMut1<'_, f64>, ws: &mut Workspace) {
+                (**self).values_into(x, out, ws)
+            }
+            fn pullback_into(
+                &self,
+                x: ArrayViewD<'_, f64>,
+                v: ArrayView1<'_, f64>,
+                out: ArrayViewMutD<'_, f64>,
+                ws: &mut Workspace,
+            ) {
+                (**self).pullback_into(x, v, out, ws)
+            }
+        }
+        impl<F: FeatureLaplacian + ?Sized> FeatureLaplacian for $ty {
+            fn laplacian_into(&self, x: ArrayViewD<'_, f64>, out: ArrayViewMut1<'_, f64>, ws: &mut Workspace) {
+                (**self).laplacian_into(x, out, ws)
+            }
+        }
+    )*};
+}
+
+forward_features!(&F, Box<F>, std::sync::Arc<F>);

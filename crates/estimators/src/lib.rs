@@ -12,6 +12,10 @@
 //! relative ridge, and reports condition numbers; [`ScoreFit::standard_errors`] gives sandwich
 //! standard errors and [`ScoreFit::held_out_loss`] the loss on held-out data.
 //!
+//! **Maximum likelihood** ([`MaximumLikelihood`]) follows
+//! $\nabla_\theta\mathbb E_{\rm data}[\log p_\theta] = \mathbb E_{p_\theta}[\Phi] - \mathbb E_{\rm data}[\Phi]$
+//! with persistent MALA chains and Adam, usually started from the score-matching fit.
+//!
 //! **Free-energy regression** ([`GradientRegression`]) fits $\tilde F = \tilde\theta^\top\tilde\Phi$
 //! by least squares of $\nabla\tilde F$ on gradient targets: the normal equations use the same
 //! Gram matrix $\sum_i J_iJ_i^\top$.
@@ -65,7 +69,9 @@
 #![deny(missing_docs)]
 
 mod free_energy;
+mod maximum_likelihood;
 mod score_matching;
 
 pub use free_energy::GradientRegression;
+pub use maximum_likelihood::{MaximumLikelihood, MlFit};
 pub use score_matching::{ScoreFit, ScoreMatching, ScoreStats};
