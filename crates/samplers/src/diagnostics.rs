@@ -46,18 +46,23 @@ pub fn autocorrelation(series: &[f64]) -> Result<Vec<f64>> {
 /// Integrated autocorrelation time $\tau = 1 + 2\sum_{t=1}^{M}\rho(t)$ with Sokal's automatic
 /// window: the smallest $M$ with $M \ge 5\tau(M)$.
 ///
+/// Antithetic chains (negative autocorrelations, e.g. HMC with some trajectory lengths) can
+/// have $\tau < 1$, but its estimate is then unstable; like Stan, the result is floored at
+/// $1/\log_{10} n$, i.e. the effective sample size is capped at $n\log_{10} n$.
+///
 /// # Errors
 /// As [`autocorrelation`].
 pub fn integrated_time(series: &[f64]) -> Result<f64> {
     let rho = autocorrelation(series)?;
+    let floor = 1.0 / (series.len() as f64).log10().max(1.0);
     let mut tau = 1.0;
     for (m, r) in rho.iter().enumerate().skip(1) {
         tau += 2.0 * r;
         if m as f64 >= 5.0 * tau {
-            return Ok(tau.max(1e-3));
+            return Ok(tau.max(floor));
         }
     }
-    Ok(tau.max(1e-3))
+    Ok(tau.max(floor))
 }
 
 /// A mean estimated from one or several chains.

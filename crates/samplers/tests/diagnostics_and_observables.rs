@@ -166,3 +166,15 @@ fn moments_and_energy_of_exact_gaussian_samples() {
     assert!(energy_per_site(&g, batch.slice(ndarray::s![..1, .., ..]).into_dyn()).is_err());
     assert!(Moments::of(ArrayD::<f64>::zeros(IxDyn(&[3, 3])).view()).is_err());
 }
+
+#[test]
+fn antithetic_chains_have_a_floored_integrated_time() {
+    // x_t = -0.99 x_{t-1} + noise: true tau = (1 - 0.99)/(1 + 0.99) ≈ 0.005; the estimate is
+    // floored at 1/log10(n) so that the effective sample size stays at most n log10(n).
+    let s = ar1(-0.99, 10_000, 7, 0.0);
+    let tau = integrated_time(&s).unwrap();
+    assert!((tau - 0.25).abs() < 1e-12, "{tau}");
+    let s = ar1(-0.3, 100_000, 8, 0.0);
+    let tau = integrated_time(&s).unwrap();
+    assert!((tau - 0.7 / 1.3).abs() < 0.03, "{tau}");
+}

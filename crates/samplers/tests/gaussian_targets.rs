@@ -121,3 +121,55 @@ fn exact_iid_sampler_agrees_with_mcmc_on_a_correlated_field() {
         cov[[1, 0]]
     );
 }
+
+#[test]
+fn every_kernel_samples_an_iid_gaussian() {
+    // beta = 0: independent sites with U = (m²/2) x², variance 1/m², neighbour covariance 0.
+    let m2 = 2.5;
+    let m = Phi4::with_potential(
+        &SHAPE,
+        0.0,
+        Polynomial::new(vec![0.0, 0.0, m2 / 2.0]).unwrap(),
+    )
+    .unwrap();
+    let cfg = RunConfig::default().warmup(500).draws(3000).seed(17);
+    let (c00, c01) = (1.0 / m2, 0.0);
+    let runs = [
+        (
+            "MALA",
+            run_chains_adapted(&Mala::new(&m, 0.2).unwrap(), zeros(&SHAPE, 4), &cfg, None).unwrap(),
+        ),
+        (
+            "HMC",
+            run_chains(&Hmc::new(&m, 0.3, 5).unwrap(), zeros(&SHAPE, 4), &cfg, None).unwrap(),
+        ),
+        (
+            "Metropolis",
+            run_chains(
+                &CheckerboardMetropolis::new(&m, 1.0).unwrap(),
+                zeros(&SHAPE, 4),
+                &cfg,
+                None,
+            )
+            .unwrap(),
+        ),
+    ];
+    for (name, chains) in &runs {
+        check(name, chains, c00, c01);
+    }
+}
+
+#[test]
+fn cluster_moves_keep_the_gaussian_law() {
+    // The free field's potential is even, so Wolff flips apply; with Metropolis they must
+    // reproduce the exact covariance.
+    let (c00, c01) = exact();
+    let m = model();
+    let kernel = Cycle::new(
+        CheckerboardMetropolis::new(&m, 1.5).unwrap(),
+        wcrg_samplers::Wolff::new(m.clone()).unwrap(),
+    );
+    let cfg = RunConfig::default().warmup(500).draws(4000).seed(19);
+    let chains = run_chains(&kernel, zeros(&SHAPE, 4), &cfg, None).unwrap();
+    check("cluster+Metropolis", &chains, c00, c01);
+}
