@@ -138,6 +138,31 @@ fn counter<'a>(
     })
 }
 
+/// Runs `chain(c, x0, rng, tick)` for every initial state in parallel, chain `c` with the
+/// stream `Streams::new(cfg.seed).rng(c)` and `tick` reporting one step of progress.
+fn each_chain<F>(
+    inits: Vec<ArrayD<f64>>,
+    cfg: &RunConfig,
+    progress: Progress<'_>,
+    chain: F,
+) -> Result<Vec<Chain>>
+where
+    F: Fn(ArrayD<f64>, &mut wcrg_core::rng::Rng, &(dyn Fn() + Sync)) -> Result<Chain> + Sync,
+{
+    cfg.validate()?;
+    let total = inits.len() * (cfg.warmup + cfg.draws * cfg.thin);
+    let (count, tick) = counter(progress, total);
+    inits
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, x0)| {
+            chain(x0, &mut Streams::new(cfg.seed).rng(c as u64), &|| {
+                tick(&count)
+            })
+        })
+        .collect()
+}
+
 /// Runs one chain per initial state, in parallel, with a fixed kernel.
 ///
 /// # Errors
@@ -148,23 +173,15 @@ pub fn run_chains<K: Sampler>(
     cfg: &RunConfig,
     progress: Progress<'_>,
 ) -> Result<Vec<Chain>> {
-    cfg.validate()?;
-    let total = inits.len() * (cfg.warmup + cfg.draws * cfg.thin);
-    let (count, tick) = counter(progress, total);
-    inits
-        .into_par_iter()
-        .enumerate()
-        .map(|(c, x0)| {
-            let mut rng = Streams::new(cfg.seed).rng(c as u64);
-            let mut ws = Workspace::new();
-            let mut state = kernel.init(x0, &mut ws)?;
-            for _ in 0..cfg.warmup {
-                kernel.step(&mut state, &mut rng, &mut ws);
-                tick(&count);
-            }
-            Ok(sample(kernel, state, &mut rng, cfg, &|| tick(&count), None))
-        })
-        .collect()
+    each_chain(inits, cfg, progress, |x0, rng, tick| {
+        let mut ws = Workspace::new();
+        let mut state = kernel.init(x0, &mut ws)?;
+        for _ in 0..cfg.warmup {
+            kernel.step(&mut state, rng, &mut ws);
+            tick();
+        }
+        Ok(sample(kernel, state, rng, cfg, tick, None))
+    })
 }
 
 /// Like [`run_chains`], but each chain adapts its step size by [`DualAveraging`] toward
@@ -178,33 +195,18 @@ pub fn run_chains_adapted<K: Sampler + Tunable>(
     cfg: &RunConfig,
     progress: Progress<'_>,
 ) -> Result<Vec<Chain>> {
-    cfg.validate()?;
-    let total = inits.len() * (cfg.warmup + cfg.draws * cfg.thin);
-    let (count, tick) = counter(progress, total);
-    inits
-        .into_par_iter()
-        .enumerate()
-        .map(|(c, x0)| {
-            let mut rng = Streams::new(cfg.seed).rng(c as u64);
-            let mut ws = Workspace::new();
-            let mut state = kernel.init(x0, &mut ws)?;
-            let mut adapt = DualAveraging::new(kernel.step_size(), cfg.target_acceptance)?;
-            let mut k = kernel.with_step_size(kernel.step_size())?;
-            for _ in 0..cfg.warmup {
-                let info = k.step(&mut state, &mut rng, &mut ws);
-                k = k.with_step_size(adapt.update(info.acceptance_probability))?;
-                tick(&count);
-            }
-            let k = k.with_step_size(adapt.final_step())?;
-            let step = k.step_size();
-            Ok(sample(
-                &k,
-                state,
-                &mut rng,
-                cfg,
-                &|| tick(&count),
-                Some(step),
-            ))
-        })
-        .collect()
+    each_chain(inits, cfg, progress, |x0, rng, tick| {
+        let mut ws = Workspace::new();
+        let mut state = kernel.init(x0, &mut ws)?;
+        let mut adapt = DualAveraging::new(kernel.step_size(), cfg.target_acceptance)?;
+        let mut k = kernel.with_step_size(kernel.step_size())?;
+        for _ in 0..cfg.warmup {
+            let info = k.step(&mut state, rng, &mut ws);
+            k = k.with_step_size(adapt.update(info.acceptance_probability))?;
+            tick();
+        }
+        let k = k.with_step_size(adapt.final_step())?;
+        let step = k.step_size();
+        Ok(sample(&k, state, rng, cfg, tick, Some(step)))
+    })
 }
