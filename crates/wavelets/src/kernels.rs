@@ -295,6 +295,21 @@ fn merge_fir2<'a>(
     }
 }
 
+/// Stores a block of results at `o0`: full register blocks as fixed-size copies (plain vector
+/// moves; a variable-length copy would call `memmove` once per block).
+#[inline(always)]
+fn store_block(even: &mut [f64], odd: &mut [f64], o0: usize, xe: &[f64], xo: &[f64]) {
+    if let (Ok(e), Ok(o)) = (<&[f64; W2]>::try_from(xe), <&[f64; W2]>::try_from(xo)) {
+        let de: &mut [f64; W2] = (&mut even[o0..o0 + W2]).try_into().expect("block of W2");
+        *de = *e;
+        let dodd: &mut [f64; W2] = (&mut odd[o0..o0 + W2]).try_into().expect("block of W2");
+        *dodd = *o;
+    } else {
+        even[o0..o0 + xe.len()].copy_from_slice(xe);
+        odd[o0..o0 + xo.len()].copy_from_slice(xo);
+    }
+}
+
 /// Small list of `usize` (tap indices, row offsets) on the stack for every built-in filter.
 struct Indices {
     stack: [usize; MAX_STACK_TAPS],
@@ -477,10 +492,7 @@ pub(crate) fn synthesis_cols(
             |i| coefs[i],
             |i| (&a[idx[i]..idx[i] + inner], &d[idx[i]..idx[i] + inner]),
             inner,
-            |o0, xe, xo| {
-                even[o0..o0 + xe.len()].copy_from_slice(xe);
-                odd[o0..o0 + xo.len()].copy_from_slice(xo);
-            },
+            |o0, xe, xo| store_block(even, odd, o0, xe, xo),
         );
     };
     let parallel = n * inner >= PARALLEL_THRESHOLD;
