@@ -1,6 +1,6 @@
 //! The [`Features`] trait: feature maps $\Phi$ of linear energy ansätze.
 
-use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD};
+use ndarray::{Array1, Array2, ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, IxDyn};
 
 use crate::Workspace;
 
@@ -53,6 +53,52 @@ pub trait FeatureLaplacian: Features {
         out: ArrayViewMut1<'_, f64>,
         ws: &mut Workspace,
     );
+
+    /// The Jacobian $J_\Phi(x)$ as blocks of rows, in feature order, for Gram matrices
+    /// $JJ^\top$ (score matching). The provided version is one dense block from `len()`
+    /// pullbacks of unit vectors; blocks with translation-invariant rows return
+    /// [`JacobianBlock::Shifts`] so that estimators use FFT correlations instead.
+    fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, ws: &mut Workspace) -> Vec<JacobianBlock> {
+        vec![JacobianBlock::Dense(dense_jacobian(self, x, ws))]
+    }
+}
+
+/// A block of rows of a feature Jacobian ($K_b \times d$, $d$ = number of field values).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum JacobianBlock {
+    /// Dense rows, $K_b \times d$, each row in the field's row-major order.
+    Dense(Array2<f64>),
+    /// Symmetrised shift rows of a periodic field: the row of shift $s$ is
+    /// $\tfrac12\big(x(\cdot - s) + x(\cdot + s)\big)$, the gradient of
+    /// $\tfrac12\sum_u x(u)\,x(u - s)$.
+    Shifts(Vec<Vec<isize>>),
+}
+
+/// The dense Jacobian $J_\Phi(x)$ ($K \times d$) by $K$ pullbacks of unit vectors.
+///
+/// # Panics
+/// When `x` does not have the feature map's field shape.
+pub fn dense_jacobian<F: Features + ?Sized>(
+    f: &F,
+    x: ArrayViewD<'_, f64>,
+    ws: &mut Workspace,
+) -> Array2<f64> {
+    let k = f.len();
+    let d: usize = f.field_shape().iter().product();
+    let mut jac = Array2::zeros((k, d));
+    let mut e = Array1::zeros(k);
+    for (a, mut row) in jac.outer_iter_mut().enumerate() {
+        e[a] = 1.0;
+        let out = ArrayViewMutD::from_shape(
+            IxDyn(f.field_shape()),
+            row.as_slice_mut().expect("rows are contiguous"),
+        )
+        .expect("sized");
+        f.pullback_into(x.view(), e.view(), out, ws);
+        e[a] = 0.0;
+    }
+    jac
 }
 
 macro_rules! forward_features {
@@ -83,6 +129,9 @@ macro_rules! forward_features {
         impl<F: FeatureLaplacian + ?Sized> FeatureLaplacian for $ty {
             fn laplacian_into(&self, x: ArrayViewD<'_, f64>, out: ArrayViewMut1<'_, f64>, ws: &mut Workspace) {
                 (**self).laplacian_into(x, out, ws)
+            }
+            fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, ws: &mut Workspace) -> Vec<JacobianBlock> {
+                (**self).jacobian_blocks(x, ws)
             }
         }
     )*};

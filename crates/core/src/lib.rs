@@ -74,6 +74,7 @@
 mod energy;
 mod error;
 mod features;
+pub mod fft;
 pub mod rng;
 mod sampler;
 mod transform;
@@ -82,7 +83,7 @@ mod workspace;
 
 pub use energy::{Energy, LinearAnsatz, LocalEnergy};
 pub use error::{Error, Result};
-pub use features::{FeatureLaplacian, Features};
+pub use features::{FeatureLaplacian, Features, JacobianBlock, dense_jacobian};
 pub use sampler::{Sampler, StepInfo};
 pub use transform::Transform;
 pub use workspace::Workspace;

@@ -3,10 +3,9 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Dimension, IxDyn};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rustfft::num_complex::Complex64;
 use wcrg_core::{Energy, Error, Result, Workspace, validate};
 
-use crate::fft::{FftNd, frequency};
+use wcrg_core::fft::{Complex64, FftNd, frequency};
 
 /// A stationary Gaussian field on a periodic grid: $p(x) \propto e^{-\frac12 x^\top C^{-1} x}$,
 /// with circulant covariance $C = \mathcal F^{-1} \operatorname{diag}(P) \mathcal F$ given by

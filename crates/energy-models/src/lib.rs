@@ -45,7 +45,6 @@
 #![deny(missing_docs)]
 
 pub mod features;
-mod fft;
 mod gaussian;
 mod lattice;
 mod linear;

@@ -27,8 +27,13 @@
 //! a fixed order, so results are identical for any thread count. Bad data (empty, NaN/Inf, wrong
 //! shape) and singular systems are errors, never panics.
 //!
-//! The Gram matrix is built from dense Jacobians ($K$ pullbacks per sample, $O(K^2 d)$): right
-//! for models of up to a few hundred features on fields of a few thousand sites.
+//! The Gram matrix is assembled from the blocks of [`wcrg_core::FeatureLaplacian::jacobian_blocks`]:
+//! shift couplings $\frac12\sum_u x(u)x(u-s)$ never form their rows — their mutual entries are
+//! $\frac12(C(s-s') + C(s+s'))$ from one FFT autocorrelation $C$ per sample, their entries with a
+//! dense row $w$ come from an FFT cross-correlation — and dense blocks meet by matrix products.
+//! The result equals the dense-Jacobian $H$ to 1e-10 (tested). Measured
+//! (`cargo bench -p wcrg-estimators`): statistics and solve for 115 parameters (13×13 window of
+//! couplings + 30 bumps) take 0.79 s per 100 fields of 64² on 2 cores, i.e. about 8 s for 1000.
 //!
 //! ## Measured recovery
 //!
@@ -69,6 +74,7 @@
 #![deny(missing_docs)]
 
 mod free_energy;
+mod gram;
 mod maximum_likelihood;
 mod score_matching;
 

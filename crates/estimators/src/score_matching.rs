@@ -2,10 +2,12 @@
 
 use faer::linalg::solvers::DenseSolveCore;
 use faer::prelude::*;
-use faer::{Mat, MatRef, Side};
-use ndarray::{Array1, Array2, ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Axis, IxDyn};
+use faer::{Mat, Side};
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, Axis, IxDyn};
 use rayon::prelude::*;
 use wcrg_core::{Error, FeatureLaplacian, Result, Workspace, validate};
+
+use crate::gram::{GramScratch, add_gram, apply};
 
 /// Samples per unit of parallel work; chunks are merged in order, so results do not depend on
 /// the thread count.
@@ -28,31 +30,9 @@ pub struct ScoreStats {
 
 #[derive(Default)]
 struct Scratch {
-    jac: Vec<f64>,
+    gram: GramScratch,
     lap: Vec<f64>,
-}
-
-/// The dense Jacobian $J = \nabla_x\Phi(x)$ ($K \times d$, row-major) by $K$ pullbacks of unit
-/// vectors, and the Laplacian $\Delta\Phi(x)$.
-fn jacobian<F: FeatureLaplacian + ?Sized>(
-    f: &F,
-    x: ArrayViewD<'_, f64>,
-    ws: &mut Workspace,
-) -> (Vec<f64>, Vec<f64>) {
-    let k = f.len();
-    let d: usize = f.field_shape().iter().product();
-    let Scratch { mut jac, mut lap } = std::mem::take(ws.get::<Scratch>());
-    jac.resize(k * d, 0.0);
-    lap.resize(k, 0.0);
-    let mut e = Array1::zeros(k);
-    for (a, row) in jac.chunks_mut(d).enumerate() {
-        e[a] = 1.0;
-        let out = ArrayViewMutD::from_shape(IxDyn(f.field_shape()), row).expect("sized");
-        f.pullback_into(x.view(), e.view(), out, ws);
-        e[a] = 0.0;
-    }
-    f.laplacian_into(x, ArrayViewMut1::from(&mut lap[..]), ws);
-    (jac, lap)
+    x: Vec<f64>,
 }
 
 impl ScoreStats {
@@ -84,18 +64,20 @@ impl ScoreStats {
             self.k,
             f.len()
         );
-        let (jac, lap) = jacobian(f, x, ws);
-        let d = jac.len() / self.k.max(1);
-        let j = MatRef::from_row_major_slice(&jac, self.k, d);
-        let g: Mat<f64> = j * j.transpose();
-        for a in 0..self.k {
-            for c in 0..self.k {
-                self.h[a * self.k + c] += g[(a, c)];
-            }
-            self.b[a] += lap[a];
-        }
+        let blocks = f.jacobian_blocks(x.view(), ws);
+        let Scratch {
+            mut gram,
+            mut lap,
+            x: mut xs,
+        } = std::mem::take(ws.get::<Scratch>());
+        lap.resize(self.k, 0.0);
+        f.laplacian_into(x.view(), ArrayViewMut1::from(&mut lap[..]), ws);
+        xs.clear();
+        xs.extend(x.iter().copied());
+        add_gram(&blocks, &xs, f.field_shape(), &mut self.h, &mut gram);
+        self.b.iter_mut().zip(&lap).for_each(|(b, l)| *b += l);
+        *ws.get::<Scratch>() = Scratch { gram, lap, x: xs };
         self.n += 1;
-        *ws.get::<Scratch>() = Scratch { jac, lap };
     }
 
     /// Statistics of a dataset `(N, field…)`, in parallel over fixed chunks merged in order.
@@ -370,22 +352,18 @@ impl ScoreFit {
             .map(|chunk| {
                 let mut ws = Workspace::new();
                 let mut v = Array2::zeros((k, k));
+                let mut sc = GramScratch::default();
+                let mut g = ArrayD::zeros(IxDyn(f.field_shape()));
+                let mut lap = Array1::zeros(k);
                 for x in chunk.outer_iter() {
-                    let (jac, lap) = jacobian(f, x, &mut ws);
-                    let d = jac.len() / k;
-                    let jt: Vec<f64> = (0..d)
-                        .map(|u| (0..k).map(|a| jac[a * d + u] * self.theta[a]).sum())
-                        .collect();
-                    let psi: Vec<f64> = (0..k)
-                        .map(|a| {
-                            jac[a * d..(a + 1) * d]
-                                .iter()
-                                .zip(&jt)
-                                .map(|(p, q)| p * q)
-                                .sum::<f64>()
-                                - lap[a]
-                        })
-                        .collect();
+                    // psi = J (Jᵀθ) − ΔΦ, with Jᵀθ the pullback of θ.
+                    f.pullback_into(x.view(), self.theta.view(), g.view_mut(), &mut ws);
+                    f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+                    let blocks = f.jacobian_blocks(x.view(), &mut ws);
+                    let xs: Vec<f64> = x.iter().copied().collect();
+                    let gs: Vec<f64> = g.iter().copied().collect();
+                    let jg = apply(&blocks, &xs, f.field_shape(), &gs, &mut sc);
+                    let psi: Vec<f64> = jg.iter().zip(lap.iter()).map(|(a, b)| a - b).collect();
                     for a in 0..k {
                         for c in 0..k {
                             v[[a, c]] += psi[a] * psi[c];

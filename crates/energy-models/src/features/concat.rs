@@ -1,7 +1,7 @@
 //! Concatenation of feature blocks.
 
 use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, IxDyn, s};
-use wcrg_core::{Error, FeatureLaplacian, Features, Result, Workspace, validate};
+use wcrg_core::{Error, FeatureLaplacian, Features, JacobianBlock, Result, Workspace, validate};
 
 /// The features of several blocks side by side, $\Phi = (\Phi^{(1)}, \Phi^{(2)}, \ldots)$, on
 /// one field shape. Blocks written outside this crate against the public traits work unchanged.
@@ -113,5 +113,12 @@ impl FeatureLaplacian for Concat {
             let r = self.range(i);
             b.laplacian_into(x.view(), out.slice_mut(s![r.start..r.end]), ws);
         }
+    }
+
+    fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, ws: &mut Workspace) -> Vec<JacobianBlock> {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.jacobian_blocks(x.view(), ws))
+            .collect()
     }
 }

@@ -1,7 +1,7 @@
 //! Scalar potentials $\sum_u \rho_k(x(u))$ on a 1-D basis.
 
-use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD};
-use wcrg_core::{Error, FeatureLaplacian, Features, Result, Workspace, validate};
+use ndarray::{Array2, ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD};
+use wcrg_core::{Error, FeatureLaplacian, Features, JacobianBlock, Result, Workspace, validate};
 
 /// A 1-D basis $\{\rho_k\}$ of on-site functions.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -225,5 +225,14 @@ impl FeatureLaplacian for ScalarPotential {
         for (k, o) in out.iter_mut().enumerate() {
             *o = x.iter().map(|&t| self.basis.eval(k, t).2).sum();
         }
+    }
+
+    fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, _ws: &mut Workspace) -> Vec<JacobianBlock> {
+        validate::assert_shape("potential field", &self.shape, x.shape());
+        let values: Vec<f64> = x.iter().copied().collect();
+        let rows = Array2::from_shape_fn((self.len(), values.len()), |(k, u)| {
+            self.basis.eval(k, values[u]).1
+        });
+        vec![JacobianBlock::Dense(rows)]
     }
 }

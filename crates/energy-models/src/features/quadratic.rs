@@ -1,7 +1,7 @@
 //! Quadratic couplings $\frac12\sum_u x(u)x(u-s)$.
 
 use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD};
-use wcrg_core::{Error, FeatureLaplacian, Features, Result, Workspace, validate};
+use wcrg_core::{Error, FeatureLaplacian, Features, JacobianBlock, Result, Workspace, validate};
 
 /// $\Phi_s(x) = \frac12\sum_u x(u)\,x(u - s)$ for each shift $s$ of a list, periodic.
 ///
@@ -199,5 +199,10 @@ impl FeatureLaplacian for QuadraticCouplings {
                 .all(|(&v, &l)| v.rem_euclid(l as isize) == 0);
             *o = if zero { n as f64 } else { 0.0 };
         }
+    }
+
+    fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, _ws: &mut Workspace) -> Vec<JacobianBlock> {
+        validate::assert_shape("quadratic couplings field", &self.shape, x.shape());
+        vec![JacobianBlock::Shifts(self.shifts.clone())]
     }
 }

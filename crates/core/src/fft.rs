@@ -1,13 +1,17 @@
-//! Multidimensional complex FFT on compact row-major buffers (rustfft along every axis).
+//! Multidimensional complex FFT on compact row-major buffers (rustfft along every axis), shared
+//! by the crates that need spectra, correlations or Fourier-space energies.
+//!
+//! Conventions are NumPy's `fftn`/`ifftn` without normalisation:
+//! $\hat x(k) = \sum_u x(u) e^{-2\pi i k\cdot u/L}$ and `inverse(forward(x)) = N x`.
 
-use rustfft::num_complex::Complex64;
+pub use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
 /// Forward and inverse plans for every axis of one shape. Unnormalised, like NumPy's `fftn`:
 /// `inverse(forward(x)) = N x`.
 #[derive(Clone)]
-pub(crate) struct FftNd {
+pub struct FftNd {
     shape: Vec<usize>,
     fwd: Vec<Arc<dyn Fft<f64>>>,
     inv: Vec<Arc<dyn Fft<f64>>>,
@@ -20,7 +24,13 @@ impl std::fmt::Debug for FftNd {
 }
 
 impl FftNd {
-    pub(crate) fn new(shape: &[usize]) -> Self {
+    /// The planned shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Plans for fields of shape `shape` (any number of axes, non-zero sizes).
+    pub fn new(shape: &[usize]) -> Self {
         let mut planner = FftPlanner::new();
         Self {
             shape: shape.to_vec(),
@@ -29,8 +39,12 @@ impl FftNd {
         }
     }
 
-    /// Transforms `data` in place; `lane` is scratch.
-    pub(crate) fn run(&self, data: &mut [Complex64], inverse: bool, lane: &mut Vec<Complex64>) {
+    /// Transforms the compact row-major `data` in place (`inverse` selects the sign of the
+    /// exponent); `lane` is scratch.
+    ///
+    /// # Panics
+    /// When `data` does not have as many values as the planned shape.
+    pub fn run(&self, data: &mut [Complex64], inverse: bool, lane: &mut Vec<Complex64>) {
         let d = self.shape.len();
         for axis in 0..d {
             let n = self.shape[axis];
@@ -61,7 +75,7 @@ impl FftNd {
 }
 
 /// Integer frequency of index `i` on an axis of length `n` (NumPy's `fftfreq * n`).
-pub(crate) fn frequency(i: usize, n: usize) -> f64 {
+pub fn frequency(i: usize, n: usize) -> f64 {
     if i <= n / 2 {
         i as f64
     } else {
