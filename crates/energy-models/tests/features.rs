@@ -174,3 +174,65 @@ fn invalid_blocks_are_errors() {
         .is_err()
     );
 }
+
+#[test]
+fn channel_couplings_differentiate_free_channels_only() {
+    use wcrg_energy_models::features::ChannelCouplings;
+    // 3 free detail channels + 1 conditioning channel, radius 1 in 2-D:
+    // 3 × 5 (c = d, shifts up to sign) + 6 pairs × 9 shifts = 69 features.
+    let f = ChannelCouplings::window(&[4, 5, 6], vec![true, true, true, false], 1).unwrap();
+    assert_eq!(f.len(), 69);
+    assert!(f.features().iter().all(|(c, d, _)| !(*c == 3 && *d == 3)));
+    let x = normal(&[4, 5, 6], 21);
+    // Values against the naive sum.
+    let phi = values(&f, &x);
+    for (k, (c, d, s)) in f.features().iter().enumerate() {
+        let mut naive = 0.0;
+        for i in 0..5 {
+            for j in 0..6 {
+                let (a, b) = (
+                    (i as isize - s[0]).rem_euclid(5) as usize,
+                    (j as isize - s[1]).rem_euclid(6) as usize,
+                );
+                naive += 0.5 * x[[*c, i, j]] * x[[*d, a, b]];
+            }
+        }
+        assert!((phi[k] - naive).abs() < 1e-12, "{c} {d} {s:?}");
+    }
+    // Pullback: central differences on free entries, exactly zero on the conditioning channel.
+    let mut ws = Workspace::new();
+    let v = normal(&[69], 22)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
+    let mut g = ArrayD::zeros(IxDyn(&[4, 5, 6]));
+    f.pullback_into(x.view(), v.view(), g.view_mut(), &mut ws);
+    assert!(g.index_axis(ndarray::Axis(0), 3).iter().all(|&t| t == 0.0));
+    let mut lap = Array1::zeros(69);
+    f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+    let h = 1e-4;
+    let mut lap_fd = Array1::<f64>::zeros(69);
+    let phi0 = values(&f, &x);
+    for i in 0..3 * 30 {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp.as_slice_mut().unwrap()[i] += h;
+        xm.as_slice_mut().unwrap()[i] -= h;
+        let (pp, pm) = (values(&f, &xp), values(&f, &xm));
+        let fd = (pp.dot(&v) - pm.dot(&v)) / (2.0 * h);
+        let gi = g.as_slice().unwrap()[i];
+        assert!(
+            (fd - gi).abs() < 1e-6 * gi.abs().max(1.0),
+            "entry {i}: {fd} vs {gi}"
+        );
+        lap_fd = lap_fd + (&pp - 2.0 * &phi0 + &pm) / (h * h);
+    }
+    for k in 0..69 {
+        assert!(
+            (lap_fd[k] - lap[k]).abs() < 1e-3 * lap[k].abs().max(1.0),
+            "feature {k}"
+        );
+    }
+    assert!(ChannelCouplings::window(&[2, 5, 6], vec![false, false], 1).is_err());
+    assert!(ChannelCouplings::window(&[2, 5, 6], vec![true], 1).is_err());
+    assert!(ChannelCouplings::window(&[2, 5, 6], vec![true, false], 3).is_err());
+    assert!(ChannelCouplings::window(&[5], vec![true; 5], 1).is_err());
+}

@@ -195,3 +195,43 @@ fn bad_input_and_singular_systems_are_errors() {
     ));
     let _ = data.index_axis(Axis(0), 0);
 }
+
+#[test]
+fn conditional_couplings_are_recovered_with_the_conditioning_channel_fixed() {
+    use wcrg_energy_models::features::ChannelCouplings;
+    // x1 = a·x0 + σ·ε: p(x1 | x0) ∝ exp(−(1/2σ²) Σ (x1 − a x0)²), i.e. in the features
+    // ½Σx1² and ½Σx0x1 (shift 0): θ = 1/σ² and −2a/σ²; every other coupling 0.
+    let (a, sigma) = (0.7, 0.5);
+    let n = 300;
+    let x0 = GaussianField::free_field(&[8, 8], 1.0, 1.0)
+        .unwrap()
+        .sample_batch(n, &mut ChaCha8Rng::seed_from_u64(8));
+    let eps = GaussianField::free_field(&[8, 8], 1.0, 0.0)
+        .unwrap()
+        .sample_batch(n, &mut ChaCha8Rng::seed_from_u64(9));
+    let mut data = ArrayD::zeros(IxDyn(&[n, 2, 8, 8]));
+    for i in 0..n {
+        data.slice_mut(s![i, 1, .., ..])
+            .assign(&x0.slice(s![i, .., ..]));
+        let x1 = &x0.slice(s![i, .., ..]) * a + &eps.slice(s![i, .., ..]) * sigma;
+        data.slice_mut(s![i, 0, .., ..]).assign(&x1);
+    }
+    // Channel 0 = x1 (free), channel 1 = x0 (conditioning).
+    let f = ChannelCouplings::window(&[2, 8, 8], vec![true, false], 1).unwrap();
+    let (fit, se) = ScoreMatching::default().fit_data(&f, data.view()).unwrap();
+    for (k, (c, d, sh)) in f.features().iter().enumerate() {
+        let zero = sh.iter().all(|&v| v == 0);
+        let exact = match (c, d, zero) {
+            (0, 0, true) => 1.0 / (sigma * sigma),
+            (0, 1, true) => -2.0 * a / (sigma * sigma),
+            _ => 0.0,
+        };
+        let z = (fit.theta[k] - exact) / se[k];
+        assert!(
+            z.abs() < 3.5,
+            "({c},{d},{sh:?}): {} ± {} vs {exact}",
+            fit.theta[k],
+            se[k]
+        );
+    }
+}

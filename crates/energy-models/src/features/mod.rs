@@ -4,14 +4,19 @@
 //!
 //! * [`QuadraticCouplings`]: $\Phi_s = \frac12\sum_u x(u)\,x(u - s)$ over a set of shifts;
 //! * [`ScalarPotential`]: $\Phi_k = \sum_u \rho_k(x(u))$ over a 1-D [`Basis`];
+//! * [`ChannelCouplings`]: couplings between the channels of a `(C, spatial…)` field, with
+//!   conditioning channels held fixed (conditional models);
 //! * [`Concat`]: the features of several blocks side by side.
 //!
-//! Blocks act on single-channel fields of any shape with 1–3 axes, periodic.
+//! Blocks act on periodic fields with 1–3 spatial axes ([`ChannelCouplings`] adds a leading
+//! channel axis).
 
+mod channels;
 mod concat;
 mod potential;
 mod quadratic;
 
+pub use channels::ChannelCouplings;
 pub use concat::Concat;
 pub use potential::{Basis, ScalarPotential, quantiles};
 pub use quadratic::QuadraticCouplings;
