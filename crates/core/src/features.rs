@@ -73,6 +73,15 @@ pub enum JacobianBlock {
     /// $\tfrac12\big(x(\cdot - s) + x(\cdot + s)\big)$, the gradient of
     /// $\tfrac12\sum_u x(u)\,x(u - s)$.
     Shifts(Vec<Vec<isize>>),
+    /// Rows of channel couplings on a `(C, spatial…)` field: for feature `(c, d, s)` the row is
+    /// $\tfrac12\big(e_c \otimes x_d(\cdot - s) + e_d \otimes x_c(\cdot + s)\big)$, with the
+    /// parts on channels where `free` is false removed (conditioning channels are held fixed).
+    ChannelShifts {
+        /// Which channels are free.
+        free: Vec<bool>,
+        /// `(c, d, s)` per row.
+        features: Vec<(usize, usize, Vec<isize>)>,
+    },
 }
 
 /// The dense Jacobian $J_\Phi(x)$ ($K \times d$) by $K$ pullbacks of unit vectors.

@@ -38,6 +38,24 @@ impl GramScratch {
         fft.as_ref().expect("planned").run(x_hat, false, lane);
     }
 
+    /// The transform of a real field.
+    fn transform(&mut self, x: &[f64], shape: &[usize]) -> Vec<Complex64> {
+        self.plan(shape);
+        let GramScratch { fft, lane, .. } = self;
+        let mut out: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+        fft.as_ref().expect("planned").run(&mut out, false, lane);
+        out
+    }
+
+    /// The real part of the normalised inverse transform.
+    fn inverse_real(&mut self, mut z: Vec<Complex64>, shape: &[usize]) -> Vec<f64> {
+        self.plan(shape);
+        let GramScratch { fft, lane, .. } = self;
+        fft.as_ref().expect("planned").run(&mut z, true, lane);
+        let n = z.len() as f64;
+        z.iter().map(|c| c.re / n).collect()
+    }
+
     /// $R_w(r)$ for every $r$ (row-major), after [`GramScratch::load`].
     fn correlate(&mut self, w: &[f64]) -> Vec<f64> {
         let GramScratch {
@@ -63,8 +81,73 @@ fn rows(b: &JacobianBlock) -> usize {
     match b {
         JacobianBlock::Dense(a) => a.nrows(),
         JacobianBlock::Shifts(s) => s.len(),
+        JacobianBlock::ChannelShifts { features, .. } => features.len(),
         _ => unreachable!("estimators handle every JacobianBlock of wcrg-core"),
     }
+}
+
+/// The free parts of a channel-coupling row: `(channel e, field channel p, shift σ)`, each with
+/// weight ½: the row is Σ ½ e_e ⊗ x_p(· − σ).
+fn terms(free: &[bool], (c, d, s): &(usize, usize, Vec<isize>)) -> Vec<(usize, usize, Vec<isize>)> {
+    let neg: Vec<isize> = s.iter().map(|v| -v).collect();
+    [(*c, *d, s.clone()), (*d, *c, neg)]
+        .into_iter()
+        .filter(|(e, _, _)| free[*e])
+        .collect()
+}
+
+/// FFTs of every channel of a `(C, spatial…)` field and their pairwise correlations.
+struct Channels {
+    spatial: Vec<usize>,
+    hats: Vec<Vec<Complex64>>,
+    pairs: Vec<Option<Vec<f64>>>,
+}
+
+impl Channels {
+    fn new(x: &[f64], shape: &[usize], sc: &mut GramScratch) -> Self {
+        let spatial = shape[1..].to_vec();
+        let n: usize = spatial.iter().product();
+        let hats = x
+            .chunks(n)
+            .map(|ch| sc.transform(ch, &spatial))
+            .collect::<Vec<_>>();
+        let c = shape[0];
+        Self {
+            spatial,
+            hats,
+            pairs: vec![None; c * c],
+        }
+    }
+
+    /// Correlation of channel `p` of x with the field whose transform is `w_hat`.
+    fn correlate(&self, p: usize, w_hat: &[Complex64], sc: &mut GramScratch) -> Vec<f64> {
+        let z: Vec<Complex64> = self.hats[p]
+            .iter()
+            .zip(w_hat)
+            .map(|(x, w)| x.conj() * w)
+            .collect();
+        sc.inverse_real(z, &self.spatial)
+    }
+
+    /// $C_{pq}(r) = \sum_u x_p(u) x_q(u + r)$.
+    fn pair(&mut self, p: usize, q: usize, sc: &mut GramScratch) -> &[f64] {
+        let c = self.hats.len();
+        if self.pairs[p * c + q].is_none() {
+            let w = self.hats[q].clone();
+            self.pairs[p * c + q] = Some(self.correlate(p, &w, sc));
+        }
+        self.pairs[p * c + q].as_deref().expect("computed")
+    }
+}
+
+/// Flat index of the periodic shift `a - b`, without allocating.
+fn index_diff(shape: &[usize], a: &[isize], b: &[isize]) -> usize {
+    shape
+        .iter()
+        .zip(a.iter().zip(b))
+        .fold(0, |acc, (&n, (&u, &w))| {
+            acc * n + (u - w).rem_euclid(n as isize) as usize
+        })
 }
 
 /// Flat index of the periodic shift `sign * s`.
@@ -94,6 +177,7 @@ pub(crate) fn add_gram(
     } else {
         None
     };
+    let mut channels: Option<Channels> = None;
     let mut put = |a: usize, b: usize, v: f64| {
         h[a * k + b] += v;
         if a != b {
@@ -148,7 +232,69 @@ pub(crate) fn add_gram(
                         }
                     }
                 }
-                _ => unreachable!("estimators handle every JacobianBlock of wcrg-core"),
+                (
+                    JacobianBlock::ChannelShifts { free, features: fa },
+                    JacobianBlock::ChannelShifts { features: fb, .. },
+                ) => {
+                    let ch = channels.get_or_insert_with(|| Channels::new(x, shape, sc));
+                    let spatial = shape[1..].to_vec();
+                    let ta: Vec<_> = fa.iter().map(|f| terms(free, f)).collect();
+                    let tb: Vec<_> = if i == j {
+                        ta.clone()
+                    } else {
+                        fb.iter().map(|f| terms(free, f)).collect()
+                    };
+                    // Every channel pair's correlation, computed once.
+                    let c = shape[0];
+                    let pairs: Vec<Vec<f64>> = (0..c * c)
+                        .map(|pq| ch.pair(pq / c, pq % c, sc).to_vec())
+                        .collect();
+                    for (r, tr) in ta.iter().enumerate() {
+                        for (q, tq) in tb.iter().enumerate() {
+                            if i == j && q < r {
+                                continue;
+                            }
+                            let mut v = 0.0;
+                            for (e, p, sa) in tr {
+                                for (e2, p2, sb) in tq {
+                                    if e == e2 {
+                                        v += 0.25 * pairs[p * c + p2][index_diff(&spatial, sa, sb)];
+                                    }
+                                }
+                            }
+                            put(oi + r, oj + q, v);
+                        }
+                    }
+                }
+                (JacobianBlock::ChannelShifts { free, features }, JacobianBlock::Dense(a))
+                | (JacobianBlock::Dense(a), JacobianBlock::ChannelShifts { free, features }) => {
+                    let shifts_first = matches!(bi, JacobianBlock::ChannelShifts { .. });
+                    let ch = channels.get_or_insert_with(|| Channels::new(x, shape, sc));
+                    let spatial = shape[1..].to_vec();
+                    let n: usize = spatial.iter().product();
+                    for (q, row) in a.outer_iter().enumerate() {
+                        let w: Vec<f64> = row.iter().copied().collect();
+                        let w_hats: Vec<Vec<Complex64>> =
+                            w.chunks(n).map(|c| sc.transform(c, &spatial)).collect();
+                        let mut corr: Vec<Option<Vec<f64>>> = vec![None; shape[0] * shape[0]];
+                        for (r, f) in features.iter().enumerate() {
+                            let mut v = 0.0;
+                            for (e, p, sg) in terms(free, f) {
+                                let c = corr[p * shape[0] + e]
+                                    .get_or_insert_with(|| ch.correlate(p, &w_hats[e], sc));
+                                v += 0.5 * c[index(&spatial, &sg, 1)];
+                            }
+                            if shifts_first {
+                                put(oi + r, oj + q, v)
+                            } else {
+                                put(oi + q, oj + r, v)
+                            }
+                        }
+                    }
+                }
+                _ => panic!(
+                    "Jacobian blocks of different field layouts (single-channel shifts with channel couplings) cannot be combined"
+                ),
             }
         }
     }
@@ -179,6 +325,23 @@ pub(crate) fn apply(
                     s.iter()
                         .map(|sr| 0.5 * (r[index(shape, sr, 1)] + r[index(shape, sr, -1)])),
                 );
+            }
+            JacobianBlock::ChannelShifts { free, features } => {
+                let ch = Channels::new(x, shape, sc);
+                let spatial = shape[1..].to_vec();
+                let n: usize = spatial.iter().product();
+                let g_hats: Vec<Vec<Complex64>> =
+                    g.chunks(n).map(|c| sc.transform(c, &spatial)).collect();
+                let mut corr: Vec<Option<Vec<f64>>> = vec![None; shape[0] * shape[0]];
+                for f in features {
+                    let mut v = 0.0;
+                    for (e, p, sg) in terms(free, f) {
+                        let c = corr[p * shape[0] + e]
+                            .get_or_insert_with(|| ch.correlate(p, &g_hats[e], sc));
+                        v += 0.5 * c[index(&spatial, &sg, 1)];
+                    }
+                    out.push(v);
+                }
             }
             _ => unreachable!("estimators handle every JacobianBlock of wcrg-core"),
         }

@@ -147,3 +147,61 @@ fn inverse(a: &Array2<f64>) -> Array2<f64> {
     }
     inv
 }
+
+#[test]
+fn structured_h_equals_dense_h_for_channel_couplings() {
+    use wcrg_energy_models::features::ChannelCouplings;
+    let cases: Vec<(Vec<usize>, Vec<bool>, usize)> = vec![
+        (vec![3, 8, 7], vec![true, false, true], 2),
+        (vec![4, 6, 6], vec![true, true, true, false], 1),
+        (vec![2, 11], vec![true, false], 3),
+    ];
+    for (k, (shape, free, r)) in cases.into_iter().enumerate() {
+        let f = Concat::new(vec![
+            Box::new(ChannelCouplings::window(&shape, free, r).unwrap()),
+            Box::new(ScalarPotential::new(&shape, Basis::Powers(vec![3, 4])).unwrap()),
+        ])
+        .unwrap();
+        let mut bs = vec![4];
+        bs.extend(&shape);
+        let data = normal(&bs, 30 + k as u64);
+        let fast = ScoreStats::from_data(&f, data.view()).unwrap().hessian();
+        let slow = dense_h(&f, &data);
+        let scale = slow.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let err = (&fast - &slow).iter().fold(0.0f64, |m, v| m.max(v.abs())) / scale;
+        assert!(err < 1e-10, "{shape:?}: relative error {err:e}");
+    }
+}
+
+#[test]
+fn channel_coupling_standard_errors_equal_dense_ones() {
+    use wcrg_energy_models::features::ChannelCouplings;
+    let f = ChannelCouplings::window(&[2, 6, 6], vec![true, false], 1).unwrap();
+    let data = normal(&[60, 2, 6, 6], 41);
+    let (fit, se) = ScoreMatching::default().fit_data(&f, data.view()).unwrap();
+    let mut ws = Workspace::new();
+    let k = f.len();
+    let n = data.shape()[0] as f64;
+    let (mut v, mut h) = (Array2::<f64>::zeros((k, k)), Array2::<f64>::zeros((k, k)));
+    for x in data.outer_iter() {
+        let j = dense_jacobian(&f, x.view(), &mut ws);
+        let mut lap = Array1::zeros(k);
+        f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+        let psi = j.dot(&j.t().dot(&fit.theta)) - &lap;
+        v = v + psi
+            .view()
+            .insert_axis(ndarray::Axis(1))
+            .dot(&psi.view().insert_axis(ndarray::Axis(0)));
+        h = h + j.dot(&j.t());
+    }
+    let hinv = inverse(&(h / n));
+    let cov = hinv.dot(&(v / n)).dot(&hinv) / n;
+    for a in 0..k {
+        let dense = cov[[a, a]].sqrt();
+        assert!(
+            (se[a] - dense).abs() <= 1e-8 * dense,
+            "feature {a}: {} vs {dense}",
+            se[a]
+        );
+    }
+}

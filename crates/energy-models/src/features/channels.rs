@@ -1,7 +1,7 @@
 //! Quadratic couplings between the channels of a multi-channel field, some held fixed.
 
 use ndarray::{ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Axis};
-use wcrg_core::{Error, FeatureLaplacian, Features, Result, Workspace, validate};
+use wcrg_core::{Error, FeatureLaplacian, Features, JacobianBlock, Result, Workspace, validate};
 
 /// Couplings $\Phi_{c,d,s}(x) = \frac12\sum_u x_c(u)\,x_d(u - s)$ between the channels of a field
 /// of shape `(C, spatial…)`, for every pair $c \le d$ and every shift $\|s\|_\infty \le r$
@@ -186,5 +186,13 @@ impl FeatureLaplacian for ChannelCouplings {
                 0.0
             };
         }
+    }
+
+    fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, _ws: &mut Workspace) -> Vec<JacobianBlock> {
+        validate::assert_shape("channel couplings field", &self.shape, x.shape());
+        vec![JacobianBlock::ChannelShifts {
+            free: self.free.clone(),
+            features: self.features.clone(),
+        }]
     }
 }
