@@ -6,6 +6,8 @@
 //! * [`ScalarPotential`]: $\Phi_k = \sum_u \rho_k(x(u))$ over a 1-D [`Basis`];
 //! * [`ChannelCouplings`]: couplings between the channels of a `(C, spatial…)` field, with
 //!   conditioning channels held fixed (conditional models);
+//! * [`ImagePotential`]: $\sum_u\rho_k(y(u))$ on a linear image $y = Ax$ of the free
+//!   variables ([`wcrg_core::LinearMap`]), e.g. the reconstructed finer field of the RG;
 //! * [`Concat`]: the features of several blocks side by side.
 //!
 //! Blocks act on periodic fields with 1–3 spatial axes ([`ChannelCouplings`] adds a leading
@@ -13,10 +15,12 @@
 
 mod channels;
 mod concat;
+mod image_potential;
 mod potential;
 mod quadratic;
 
 pub use channels::ChannelCouplings;
 pub use concat::Concat;
+pub use image_potential::ImagePotential;
 pub use potential::{Basis, ScalarPotential, quantiles};
 pub use quadratic::QuadraticCouplings;
