@@ -317,9 +317,9 @@ fn image_potential_derivatives_follow_the_free_variables() {
     let h = 1e-4;
     let phi0 = values(&f, &x);
     let mut lap_fd = Array1::<f64>::zeros(3);
-    for i in 0..18 {
+    for (i, &is_free) in free.iter().enumerate() {
         let gi = g.as_slice().unwrap()[i];
-        if !free[i] {
+        if !is_free {
             assert_eq!(gi, 0.0, "fixed entry {i}");
             continue;
         }
