@@ -235,3 +235,30 @@ fn conditional_couplings_are_recovered_with_the_conditioning_channel_fixed() {
         );
     }
 }
+
+#[test]
+fn next_nearest_couplings_are_recovered() {
+    // K = a − b·(nearest neighbours) − c·(diagonal neighbours): P(k) = 1/(a − 2b(cos k0 + cos k1)
+    // − 2c(cos(k0+k1) + cos(k0−k1))); in ½Σx(u)x(u−s): θ₀ = a, θ_e = −2b, θ_diag = −2c.
+    let (a, b, c) = (2.5, 0.4, 0.15);
+    let l = 12;
+    let tau = 2.0 * std::f64::consts::PI / l as f64;
+    let p = ArrayD::from_shape_fn(IxDyn(&[l, l]), |ix| {
+        let (k0, k1) = (tau * ix[0] as f64, tau * ix[1] as f64);
+        1.0 / (a - 2.0 * b * (k0.cos() + k1.cos()) - 2.0 * c * ((k0 + k1).cos() + (k0 - k1).cos()))
+    });
+    let g = GaussianField::from_spectrum(p.view()).unwrap();
+    let data = g.sample_batch(600, &mut ChaCha8Rng::seed_from_u64(12));
+    let phi = QuadraticCouplings::window(&[l, l], 1).unwrap();
+    // Shifts: (0,0), (0,1), (1,0), (1,-1), (1,1).
+    let (fit, se) = ScoreMatching::default()
+        .fit_data(&phi, data.view())
+        .unwrap();
+    assert_within(
+        "next-nearest",
+        &fit.theta,
+        &se,
+        &[a, -2.0 * b, -2.0 * b, -2.0 * c, -2.0 * c],
+        3.0,
+    );
+}

@@ -70,6 +70,7 @@ mod filters;
 mod kernels;
 mod layout;
 mod packets;
+mod rg_map;
 mod rg_split;
 
 pub use dwt::Dwt;
@@ -77,5 +78,6 @@ pub use error::{Result, WaveletError};
 pub use filters::{ORTHONORMALITY_TOLERANCE, Wavelet};
 pub use layout::{Coefficients, detail_keys, pywt_detail_name};
 pub use packets::WaveletPacket2d;
+pub use rg_map::RgReconstruction;
 pub use rg_split::{Normalisation, RgSplit};
 pub use wcrg_core::Transform;

@@ -391,3 +391,57 @@ fn packets_are_orthogonal_with_exact_inverse() {
     assert!(WaveletPacket2d::new(&w, [12, 16], 3).is_err());
     assert!(WaveletPacket2d::new(&w, [16, 16], 0).is_err());
 }
+
+#[test]
+fn rg_reconstruction_is_a_linear_map_with_free_details() {
+    use wcrg_core::LinearMap;
+    use wcrg_wavelets::RgReconstruction;
+    for fine in [vec![16], vec![8, 8]] {
+        let split = RgSplit::new(&Wavelet::new("db3").unwrap(), &fine, 0.8).unwrap();
+        let map = RgReconstruction::new(split.clone());
+        let input = map.input_shape().to_vec();
+        let mut ws = Workspace::new();
+        let x = normal(&input, 60);
+        let v = normal(&fine, 61);
+        // apply = merge of (details, coarse).
+        let mut y = ArrayD::zeros(IxDyn(&fine));
+        map.apply(x.view(), y.view_mut(), &mut ws);
+        let c = split.channels();
+        let mut merged = ArrayD::zeros(IxDyn(&fine));
+        split.merge_into(
+            x.index_axis(Axis(0), c),
+            x.slice_axis(Axis(0), (0..c).into()),
+            merged.view_mut(),
+            &mut ws,
+        );
+        assert!(max_abs_diff(&y, &merged) < 1e-15);
+        // Adjointness on the free part: <A x_free, v> = <x_free, A_freeᵀ v>, zero on the coarse.
+        let mut xf = x.clone();
+        xf.index_axis_mut(Axis(0), c).fill(0.0);
+        let mut axf = ArrayD::zeros(IxDyn(&fine));
+        map.apply(xf.view(), axf.view_mut(), &mut ws);
+        let mut at = ArrayD::zeros(IxDyn(&input));
+        map.adjoint_free(v.view(), at.view_mut(), &mut ws);
+        assert!(at.index_axis(Axis(0), c).iter().all(|&t| t == 0.0));
+        let lhs: f64 = axf.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+        let rhs: f64 = xf.iter().zip(at.iter()).map(|(a, b)| a * b).sum();
+        assert!(
+            (lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0),
+            "{lhs} vs {rhs}"
+        );
+        // Free Gram diagonal against columns of A on the detail entries.
+        let mut diag = ArrayD::<f64>::zeros(IxDyn(&fine));
+        let n_free = c * input[1..].iter().product::<usize>();
+        for i in 0..n_free {
+            let mut e = ArrayD::zeros(IxDyn(&input));
+            e.as_slice_mut().unwrap()[i] = 1.0;
+            let mut col = ArrayD::zeros(IxDyn(&fine));
+            map.apply(e.view(), col.view_mut(), &mut ws);
+            diag.zip_mut_with(&col, |d, &a| *d += a * a);
+        }
+        assert!(
+            max_abs_diff(&diag, &map.free_gram_diagonal()) < 1e-13,
+            "{fine:?}"
+        );
+    }
+}
