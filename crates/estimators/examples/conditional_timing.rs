@@ -1,6 +1,7 @@
 //! Wall time of score matching for a conditional model of the size the RG uses: 3 free detail
 //! channels and 1 conditioning channel of 64², couplings over a 13×13 window (1269 features)
-//! plus 30 Gaussian bumps, on 1000 fields.
+//! plus 30 Gaussian bumps of the reconstructed 128² finer field $x_{j-1}$ (db4 RG split), on
+//! 1000 fields.
 //!
 //! ```text
 //! cargo run --release -p wcrg-estimators --example conditional_timing -- [N]
@@ -9,10 +10,12 @@
 use ndarray::{ArrayD, IxDyn};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
+use std::sync::Arc;
 use std::time::Instant;
 use wcrg_core::Features;
-use wcrg_energy_models::features::{Basis, ChannelCouplings, Concat, ScalarPotential};
+use wcrg_energy_models::features::{Basis, ChannelCouplings, Concat, ImagePotential};
 use wcrg_estimators::{ScoreMatching, ScoreStats};
+use wcrg_wavelets::{RgReconstruction, RgSplit, Wavelet};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
@@ -30,8 +33,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             vec![true, true, true, false],
             6,
         )?),
-        Box::new(ScalarPotential::new(
-            &shape,
+        Box::new(ImagePotential::new(
+            Arc::new(RgReconstruction::new(RgSplit::new(
+                &Wavelet::new("db4")?,
+                &[128, 128],
+                1.0,
+            )?)),
             Basis::Bumps {
                 centres,
                 width: 0.25,

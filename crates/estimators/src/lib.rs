@@ -36,9 +36,10 @@
 //! couplings + 30 bumps) take 0.79 s per 100 fields of 64² on 2 cores, i.e. about 8 s for 1000.
 //! A conditional model of the RG's size — [`wcrg_energy_models::features::ChannelCouplings`]
 //! over 3 free detail channels and 1 conditioning channel of 64² with a 13×13 window (1269
-//! couplings) plus 30 bumps, 1299 parameters — takes 32.4 s for the statistics of 1000 fields and
-//! 0.6 s for the solve on 2 cores (`cargo run --release -p wcrg-estimators --example
-//! conditional_timing`).
+//! couplings) plus 30 bumps of the reconstructed 128² finer field
+//! ([`wcrg_energy_models::features::ImagePotential`] on `wcrg_wavelets::RgReconstruction`),
+//! 1299 parameters — takes 29.6 s for the statistics of 1000 fields and 0.7 s for the solve on
+//! 2 cores (`cargo run --release -p wcrg-estimators --example conditional_timing`).
 //!
 //! ## Measured recovery
 //!
