@@ -89,16 +89,26 @@ fn structured_standard_errors_equal_dense_ones() {
     .unwrap();
     let data = normal(&[40, 8, 8], 5).mapv(|v| v * 0.8);
     let (fit, se) = ScoreMatching::default().fit_data(&f, data.view()).unwrap();
-    // Dense oracle of the sandwich Cov = H⁻¹ V H⁻¹ / N with psi_i = J_i J_iᵀ θ − ΔΦ_i.
+    assert_sandwich_matches_dense(&f, &data, &fit.theta, &se);
+}
+
+/// The reported standard errors equal the dense oracle of the sandwich
+/// Cov = H⁻¹ V H⁻¹ / N with psi_i = J_i J_iᵀ θ − ΔΦ_i, to 1e-8.
+fn assert_sandwich_matches_dense(
+    f: &dyn FeatureLaplacian,
+    data: &ArrayD<f64>,
+    theta: &Array1<f64>,
+    se: &Array1<f64>,
+) {
     let mut ws = Workspace::new();
     let k = f.len();
     let n = data.shape()[0] as f64;
     let (mut v, mut h) = (Array2::<f64>::zeros((k, k)), Array2::<f64>::zeros((k, k)));
     for x in data.outer_iter() {
-        let j = dense_jacobian(&f, x.view(), &mut ws);
+        let j = dense_jacobian(f, x.view(), &mut ws);
         let mut lap = Array1::zeros(k);
         f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
-        let psi = j.dot(&j.t().dot(&fit.theta)) - &lap;
+        let psi = j.dot(&j.t().dot(theta)) - &lap;
         v = v + psi
             .view()
             .insert_axis(ndarray::Axis(1))
@@ -179,29 +189,5 @@ fn channel_coupling_standard_errors_equal_dense_ones() {
     let f = ChannelCouplings::window(&[2, 6, 6], vec![true, false], 1).unwrap();
     let data = normal(&[60, 2, 6, 6], 41);
     let (fit, se) = ScoreMatching::default().fit_data(&f, data.view()).unwrap();
-    let mut ws = Workspace::new();
-    let k = f.len();
-    let n = data.shape()[0] as f64;
-    let (mut v, mut h) = (Array2::<f64>::zeros((k, k)), Array2::<f64>::zeros((k, k)));
-    for x in data.outer_iter() {
-        let j = dense_jacobian(&f, x.view(), &mut ws);
-        let mut lap = Array1::zeros(k);
-        f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
-        let psi = j.dot(&j.t().dot(&fit.theta)) - &lap;
-        v = v + psi
-            .view()
-            .insert_axis(ndarray::Axis(1))
-            .dot(&psi.view().insert_axis(ndarray::Axis(0)));
-        h = h + j.dot(&j.t());
-    }
-    let hinv = inverse(&(h / n));
-    let cov = hinv.dot(&(v / n)).dot(&hinv) / n;
-    for a in 0..k {
-        let dense = cov[[a, a]].sqrt();
-        assert!(
-            (se[a] - dense).abs() <= 1e-8 * dense,
-            "feature {a}: {} vs {dense}",
-            se[a]
-        );
-    }
+    assert_sandwich_matches_dense(&f, &data, &fit.theta, &se);
 }
