@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use wcrg_core::{FeatureLaplacian, Features, Workspace, dense_jacobian};
+use wcrg_core::{FeatureLaplacian, Workspace, dense_jacobian};
 use wcrg_energy_models::features::{Basis, Concat, QuadraticCouplings, ScalarPotential};
 use wcrg_estimators::{ScoreMatching, ScoreStats};
 
