@@ -1,8 +1,8 @@
 //! Free-energy regression: fit $\tilde F = \tilde\theta^\top\tilde\Phi(x)$ from gradient targets.
 
-use ndarray::{Array1, Array2, ArrayViewD, Axis, IxDyn};
+use ndarray::{Array1, Array2, ArrayViewD, Axis};
 use rayon::prelude::*;
-use wcrg_core::{Error, Features, Result, Workspace, validate};
+use wcrg_core::{Error, Features, Result, Workspace, dense_jacobian, validate};
 
 use crate::score_matching::{ScoreStats, solve_preconditioned};
 
@@ -41,7 +41,6 @@ impl GradientRegression {
         validate::finite("dataset", x.iter())?;
         validate::finite("gradient targets", g.iter())?;
         let k = f.len();
-        let d: usize = f.field_shape().iter().product();
         let parts: Vec<(Array2<f64>, Array1<f64>, f64, u64)> = x
             .axis_chunks_iter(Axis(0), 8)
             .into_par_iter()
@@ -49,26 +48,12 @@ impl GradientRegression {
             .map(|(xc, gc)| {
                 let mut ws = Workspace::new();
                 let (mut h, mut r, mut sq) = (Array2::zeros((k, k)), Array1::zeros(k), 0.0);
-                let mut jac = Array2::<f64>::zeros((k, d));
-                let mut e = Array1::zeros(k);
                 for (xi, gi) in xc.outer_iter().zip(gc.outer_iter()) {
-                    for a in 0..k {
-                        e[a] = 1.0;
-                        let mut row = jac.row_mut(a);
-                        let out = row
-                            .as_slice_mut()
-                            .map(|s| {
-                                ndarray::ArrayViewMutD::from_shape(IxDyn(f.field_shape()), s)
-                                    .expect("sized")
-                            })
-                            .expect("rows are contiguous");
-                        f.pullback_into(xi.view(), e.view(), out, &mut ws);
-                        e[a] = 0.0;
-                    }
-                    let gv: Vec<f64> = gi.iter().copied().collect();
+                    let jac = dense_jacobian(f, xi.view(), &mut ws);
+                    let gv: Array1<f64> = gi.iter().copied().collect();
                     h = h + jac.dot(&jac.t());
-                    r = r + jac.dot(&Array1::from(gv.clone()));
-                    sq += gv.iter().map(|v| v * v).sum::<f64>();
+                    r = r + jac.dot(&gv);
+                    sq += gv.dot(&gv);
                 }
                 (h, r, sq, xc.shape()[0] as u64)
             })

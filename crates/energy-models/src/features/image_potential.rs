@@ -76,7 +76,7 @@ impl Features for ImagePotential {
 
     fn names(&self) -> Vec<String> {
         (0..self.len())
-            .map(|k| format!("{} on the linear image", self.basis_name(k)))
+            .map(|k| format!("{} on the linear image", self.basis.name(k)))
             .collect()
     }
 
@@ -140,13 +140,5 @@ impl FeatureLaplacian for ImagePotential {
             self.map.adjoint_free(dy.view(), out, ws);
         }
         vec![JacobianBlock::Dense(rows)]
-    }
-}
-
-impl ImagePotential {
-    fn basis_name(&self, k: usize) -> String {
-        super::ScalarPotential::new(&[1], self.basis.clone())
-            .map(|p| p.names()[k].clone())
-            .unwrap_or_default()
     }
 }

@@ -106,7 +106,7 @@ impl Basis {
         }
     }
 
-    fn name(&self, k: usize) -> String {
+    pub(crate) fn name(&self, k: usize) -> String {
         match self {
             Self::Powers(p) => format!("sum x^{}", p[k]),
             Self::Bumps { centres, width } => {
