@@ -1,0 +1,263 @@
+//! Fitted quadratic couplings between the channels of a periodic 2-D field, as stencils.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RgError};
+
+/// One fitted coupling $\theta\cdot\frac12\sum_u x_c(u)\,x_d(u - s)$ (periodic).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coupling {
+    /// First channel $c$.
+    pub c: usize,
+    /// Second channel $d$.
+    pub d: usize,
+    /// Shift $s = (s_y, s_x)$.
+    pub shift: [isize; 2],
+    /// Coefficient $\theta$.
+    pub theta: f64,
+}
+
+/// The serialised form of [`Couplings`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CouplingsSpec {
+    /// Which channels are free (the others condition).
+    pub free: Vec<bool>,
+    /// Spatial shape `(ny, nx)`.
+    pub spatial: [usize; 2],
+    /// The couplings.
+    pub couplings: Vec<Coupling>,
+}
+
+/// One stencil term: `g_target(u) += w · x_source(u + shift)`.
+#[derive(Debug, Clone, PartialEq)]
+struct Term {
+    target: usize,
+    source: usize,
+    dy: isize,
+    dx: isize,
+    w: f64,
+}
+
+/// The quadratic part $\sum\theta\cdot\frac12\sum_u x_c(u)x_d(u-s)$ of an energy on a
+/// `(C, ny, nx)` field with some conditioning channels, evaluated as periodic stencils.
+///
+/// Pairs of two conditioning channels are constant for a conditional law and are not allowed.
+/// The gradient with respect to the free channels splits into the part linear in the free
+/// channels, $g^{ff}$, and the part linear in the conditioning ones, $g^{fc}$, and the energy is
+/// $\sum_{t\ \text{free}}\langle x_t, \tfrac12 g^{ff}_t + g^{fc}_t\rangle$.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "CouplingsSpec", into = "CouplingsSpec")]
+pub struct Couplings {
+    spec: CouplingsSpec,
+    terms: Vec<Term>,
+}
+
+impl TryFrom<CouplingsSpec> for Couplings {
+    type Error = RgError;
+    fn try_from(spec: CouplingsSpec) -> Result<Self> {
+        Couplings::new(spec.free, spec.spatial, spec.couplings)
+    }
+}
+
+impl From<Couplings> for CouplingsSpec {
+    fn from(c: Couplings) -> Self {
+        c.spec
+    }
+}
+
+impl Couplings {
+    /// Couplings on `(free.len(), spatial…)` fields.
+    ///
+    /// # Errors
+    /// A channel index out of range, a coupling between two conditioning channels, a
+    /// non-finite coefficient, an empty spatial size.
+    pub fn new(free: Vec<bool>, spatial: [usize; 2], couplings: Vec<Coupling>) -> Result<Self> {
+        if spatial.contains(&0) || free.is_empty() {
+            return Err(RgError::Mismatch(format!(
+                "couplings on {} channels of {spatial:?} sites",
+                free.len()
+            )));
+        }
+        let mut terms: Vec<Term> = Vec::new();
+        for cp in &couplings {
+            if cp.c >= free.len() || cp.d >= free.len() {
+                return Err(RgError::Mismatch(format!(
+                    "coupling between channels {} and {} of a {}-channel field",
+                    cp.c,
+                    cp.d,
+                    free.len()
+                )));
+            }
+            if !free[cp.c] && !free[cp.d] {
+                return Err(RgError::Mismatch(format!(
+                    "coupling between the conditioning channels {} and {}",
+                    cp.c, cp.d
+                )));
+            }
+            if !cp.theta.is_finite() {
+                return Err(wcrg_core::Error::NonFinite {
+                    what: "coupling coefficients".into(),
+                    index: 0,
+                    value: cp.theta,
+                }
+                .into());
+            }
+            // d/dx_c(u) = ½θ x_d(u − s); d/dx_d(u) = ½θ x_c(u + s).
+            let [sy, sx] = cp.shift;
+            let mut push = |target: usize, source: usize, dy: isize, dx: isize| {
+                let (dy, dx) = (
+                    dy.rem_euclid(spatial[0] as isize),
+                    dx.rem_euclid(spatial[1] as isize),
+                );
+                match terms
+                    .iter_mut()
+                    .find(|t| t.target == target && t.source == source && t.dy == dy && t.dx == dx)
+                {
+                    Some(t) => t.w += 0.5 * cp.theta,
+                    None => terms.push(Term {
+                        target,
+                        source,
+                        dy,
+                        dx,
+                        w: 0.5 * cp.theta,
+                    }),
+                }
+            };
+            push(cp.c, cp.d, -sy, -sx);
+            push(cp.d, cp.c, sy, sx);
+        }
+        terms.retain(|t| free[t.target] && t.w != 0.0);
+        terms.sort_by_key(|t| (t.target, t.source, t.dy, t.dx));
+        Ok(Self {
+            spec: CouplingsSpec {
+                free,
+                spatial,
+                couplings,
+            },
+            terms,
+        })
+    }
+
+    /// The couplings.
+    pub fn list(&self) -> &[Coupling] {
+        &self.spec.couplings
+    }
+
+    /// Which channels are free.
+    pub fn free(&self) -> &[bool] {
+        &self.spec.free
+    }
+
+    /// Spatial shape.
+    pub fn spatial(&self) -> [usize; 2] {
+        self.spec.spatial
+    }
+
+    /// Energy of the couplings and, into `grad` (same layout as `x`, `(C, ny, nx)` row-major),
+    /// its gradient with respect to the free channels (conditioning channels of `grad` are set
+    /// to 0). `scratch` is resized as needed.
+    ///
+    /// # Panics
+    /// When `x` or `grad` do not have `C·ny·nx` values.
+    pub fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64], scratch: &mut Vec<f64>) -> f64 {
+        let [ny, nx] = self.spec.spatial;
+        let plane = ny * nx;
+        let c = self.spec.free.len();
+        assert_eq!(
+            x.len(),
+            c * plane,
+            "couplings field: expected {c}x{ny}x{nx} values"
+        );
+        assert_eq!(
+            grad.len(),
+            c * plane,
+            "couplings gradient: expected {c}x{ny}x{nx} values"
+        );
+        // grad holds g^{ff} (free sources), scratch g^{fc} (conditioning sources).
+        grad.fill(0.0);
+        scratch.clear();
+        scratch.resize(c * plane, 0.0);
+        for t in &self.terms {
+            let src = &x[t.source * plane..(t.source + 1) * plane];
+            let dst = if self.spec.free[t.source] {
+                &mut grad[t.target * plane..(t.target + 1) * plane]
+            } else {
+                &mut scratch[t.target * plane..(t.target + 1) * plane]
+            };
+            shifted_axpy(dst, src, ny, nx, t.dy as usize, t.dx as usize, t.w);
+        }
+        let mut e = 0.0;
+        for ch in (0..c).filter(|&ch| self.spec.free[ch]) {
+            let r = ch * plane..(ch + 1) * plane;
+            for ((&xv, g), &h) in x[r.clone()]
+                .iter()
+                .zip(&mut grad[r.clone()])
+                .zip(&scratch[r])
+            {
+                e += xv * (0.5 * *g + h);
+                *g += h;
+            }
+        }
+        e
+    }
+
+    /// Gradient of the couplings with respect to every channel, conditioning ones included
+    /// (what the free-energy regression and the microscopic energy need), into `grad`.
+    ///
+    /// # Panics
+    /// When `x` or `grad` do not have `C·ny·nx` values.
+    pub fn full_gradient(&self, x: &[f64], grad: &mut [f64]) {
+        let [ny, nx] = self.spec.spatial;
+        let plane = ny * nx;
+        let c = self.spec.free.len();
+        assert_eq!(
+            x.len(),
+            c * plane,
+            "couplings field: expected {c}x{ny}x{nx} values"
+        );
+        assert_eq!(
+            grad.len(),
+            c * plane,
+            "couplings gradient: expected {c}x{ny}x{nx} values"
+        );
+        grad.fill(0.0);
+        for cp in &self.spec.couplings {
+            let [sy, sx] = cp.shift;
+            let (ry, rx) = (ny as isize, nx as isize);
+            for (target, source, dy, dx) in [(cp.c, cp.d, -sy, -sx), (cp.d, cp.c, sy, sx)] {
+                let src = &x[source * plane..(source + 1) * plane];
+                let (dy, dx) = (dy.rem_euclid(ry) as usize, dx.rem_euclid(rx) as usize);
+                let dst = &mut grad[target * plane..(target + 1) * plane];
+                shifted_axpy(dst, src, ny, nx, dy, dx, 0.5 * cp.theta);
+            }
+        }
+    }
+
+    /// $\nabla^2$ of the couplings applied to `v` on the free channels: `out = K v`
+    /// (conditioning channels of `v` are ignored and those of `out` set to 0).
+    ///
+    /// # Panics
+    /// When `v` or `out` do not have `C·ny·nx` values.
+    pub fn hessian_apply(&self, v: &[f64], out: &mut [f64]) {
+        let [ny, nx] = self.spec.spatial;
+        let plane = ny * nx;
+        out.fill(0.0);
+        for t in self.terms.iter().filter(|t| self.spec.free[t.source]) {
+            let src = &v[t.source * plane..(t.source + 1) * plane];
+            let dst = &mut out[t.target * plane..(t.target + 1) * plane];
+            shifted_axpy(dst, src, ny, nx, t.dy as usize, t.dx as usize, t.w);
+        }
+    }
+}
+
+/// `dst(i, j) += w · src((i + dy) mod ny, (j + dx) mod nx)` with `0 ≤ dy < ny`, `0 ≤ dx < nx`.
+fn shifted_axpy(dst: &mut [f64], src: &[f64], ny: usize, nx: usize, dy: usize, dx: usize, w: f64) {
+    for i in 0..ny {
+        let si = (i + dy) % ny;
+        let s = &src[si * nx..(si + 1) * nx];
+        let d = &mut dst[i * nx..(i + 1) * nx];
+        let (head, tail) = d.split_at_mut(nx - dx);
+        head.iter_mut().zip(&s[dx..]).for_each(|(o, v)| *o += w * v);
+        tail.iter_mut().zip(&s[..dx]).for_each(|(o, v)| *o += w * v);
+    }
+}

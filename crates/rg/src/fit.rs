@@ -1,0 +1,503 @@
+//! Fitting: per-scale splits, conditional energies by score matching, free energies by
+//! gradient regression, the coarsest field's energy.
+
+use std::sync::Arc;
+
+use ndarray::{Array3, Array4, ArrayD, ArrayView3, Axis, IxDyn, s};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use wcrg_core::{FeatureLaplacian, Features, Workspace};
+use wcrg_energy_models::features::{
+    Basis, ChannelCouplings, Concat, ImagePotential, QuadraticCouplings, ScalarPotential,
+};
+use wcrg_estimators::{GradientRegression, ScoreMatching, ScoreStats};
+use wcrg_wavelets::{Normalisation, RgReconstruction, RgSplit, Wavelet};
+
+use crate::couplings::{Coupling, Couplings};
+use crate::energies::{ConditionalEnergy, ConditionalSpec, FieldEnergy, Support};
+use crate::error::{Result, RgError};
+use crate::potential::Potential;
+
+/// The ansatz of a WCRG model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WcrgConfig {
+    /// Orthogonal wavelet of the splits (a built-in family name, e.g. `"db4"`).
+    pub wavelet: String,
+    /// Side of the coarsest field $x_J$; $J = \log_2(L / \text{coarsest})$.
+    pub coarsest: usize,
+    /// Radius $r$ of the conditional couplings' shift window ($\|s\|_\infty \le r$); at scales
+    /// whose side $m$ is smaller than $2r + 1$ the radius is $\lfloor (m-1)/2\rfloor$.
+    pub window: usize,
+    /// Number of bumps (on data quantiles) of each scale's potential on $x_{j-1}$.
+    pub bumps: usize,
+    /// Model of the coarsest field.
+    pub coarse_model: CoarseModel,
+    /// Radius of the free energies' quadratic couplings.
+    pub free_energy_window: usize,
+    /// Number of bumps of the free energies' potentials.
+    pub free_energy_bumps: usize,
+    /// Relative ridge of the score-matching solves.
+    pub ridge: f64,
+    /// Impose the symmetry $x \to -x$ (as in φ⁴ or Ising-like fields): the model is fitted on
+    /// the data and their negatives, so every learned energy is even up to the basis'
+    /// resolution and sampled fields populate both ordered phases equally.
+    pub symmetric: bool,
+    /// Newton iterations of maximum likelihood (moment matching) refining the coarsest field's
+    /// score-matching fit (0: score matching only). The coarsest field carries the long-range
+    /// order (the magnetisation), where the ansatz is least exact; matching its moments makes
+    /// the coarsest covariance, hence the lowest modes of the power spectrum, exact.
+    pub coarse_ml_iterations: usize,
+    /// Seed of the refinement's chains.
+    pub seed: u64,
+}
+
+/// The energy of the coarsest field $x_J$.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum CoarseModel {
+    /// Quadratic couplings of all pairs of sites: a stationary Gaussian field.
+    Gaussian,
+    /// All-pairs quadratic couplings plus a scalar potential of `bumps` bumps.
+    Potential {
+        /// Number of bumps.
+        bumps: usize,
+    },
+}
+
+impl Default for WcrgConfig {
+    fn default() -> Self {
+        Self {
+            wavelet: "db2".into(),
+            coarsest: 4,
+            window: 2,
+            bumps: 20,
+            coarse_model: CoarseModel::Potential { bumps: 20 },
+            free_energy_window: 2,
+            free_energy_bumps: 12,
+            ridge: 1e-8,
+            symmetric: false,
+            coarse_ml_iterations: 30,
+            seed: 0,
+        }
+    }
+}
+
+impl WcrgConfig {
+    /// Sets the wavelet.
+    pub fn wavelet(mut self, name: &str) -> Self {
+        self.wavelet = name.into();
+        self
+    }
+    /// Sets the side of the coarsest field.
+    pub fn coarsest(mut self, n: usize) -> Self {
+        self.coarsest = n;
+        self
+    }
+    /// Sets the conditional couplings' window radius.
+    pub fn window(mut self, r: usize) -> Self {
+        self.window = r;
+        self
+    }
+    /// Sets the number of potential bumps per scale.
+    pub fn bumps(mut self, k: usize) -> Self {
+        self.bumps = k;
+        self
+    }
+    /// Sets the coarsest field's model.
+    pub fn coarse_model(mut self, m: CoarseModel) -> Self {
+        self.coarse_model = m;
+        self
+    }
+    /// Imposes (or not) the symmetry $x \to -x$.
+    pub fn symmetric(mut self, yes: bool) -> Self {
+        self.symmetric = yes;
+        self
+    }
+    /// Sets the relative ridge.
+    pub fn ridge(mut self, r: f64) -> Self {
+        self.ridge = r;
+        self
+    }
+
+    /// Number of scales $J$ for fields of side `l`.
+    ///
+    /// # Errors
+    /// When `l` is not `coarsest · 2^J` with $J \ge 1$, or the windows do not fit.
+    pub fn levels(&self, shape: [usize; 2]) -> Result<usize> {
+        let [ny, nx] = shape;
+        let bad = |reason: String| -> RgError {
+            wcrg_core::Error::InvalidParameter {
+                name: "field shape".into(),
+                value: format!("{ny}x{nx}"),
+                reason,
+            }
+            .into()
+        };
+        if ny != nx {
+            return Err(bad("the RG pipeline needs square fields".into()));
+        }
+        if self.coarsest < 2
+            || ny % self.coarsest != 0
+            || !(ny / self.coarsest).is_power_of_two()
+            || ny == self.coarsest
+        {
+            return Err(bad(format!(
+                "the side must be the coarsest side {} times a power of two >= 2",
+                self.coarsest
+            )));
+        }
+        if self.window == 0 || self.coarsest < 3 {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "window / coarsest".into(),
+                value: format!("{} / {}", self.window, self.coarsest),
+                reason: "need a window radius >= 1 and a coarsest side >= 3".into(),
+            }
+            .into());
+        }
+        if self.bumps < 2 || self.free_energy_bumps < 2 {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "bumps".into(),
+                value: format!("{} / {}", self.bumps, self.free_energy_bumps),
+                reason: "at least 2 bumps".into(),
+            }
+            .into());
+        }
+        Ok((ny / self.coarsest).trailing_zeros() as usize)
+    }
+}
+
+/// What the fit of one scale measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleFit {
+    /// Scale $j$ (1 = finest).
+    pub level: usize,
+    /// Side of $x_j$ (and of each detail channel).
+    pub size: usize,
+    /// $\gamma_j$.
+    pub gamma: f64,
+    /// Number of parameters of $\bar E_j$.
+    pub parameters: usize,
+    /// Condition number of the score-matching matrix $H$.
+    pub condition_number: f64,
+    /// Condition number of the preconditioned system solved.
+    pub preconditioned_condition_number: f64,
+    /// Score-matching loss on the data.
+    pub train_loss: f64,
+    /// $R^2$ of the free-energy regression (fraction of $\|\nabla_{x_j}\bar E_j\|^2$ explained).
+    pub free_energy_r2: f64,
+    /// Standard deviation of the coarse field $x_j$ on the data.
+    pub coarse_std: f64,
+    /// Standard deviation of each detail channel on the data.
+    pub detail_std: [f64; 3],
+}
+
+/// What the fit of the coarsest field measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoarseFit {
+    /// Side of $x_J$.
+    pub size: usize,
+    /// Number of parameters.
+    pub parameters: usize,
+    /// Condition number of $H$.
+    pub condition_number: f64,
+    /// Score-matching loss on the data.
+    pub train_loss: f64,
+    /// The maximum-likelihood refinement, if any.
+    pub refinement: Option<crate::refine::Refinement>,
+}
+
+pub(crate) struct FittedScale {
+    pub conditional: ConditionalEnergy,
+    pub free_energy: FieldEnergy,
+    pub fit: ScaleFit,
+}
+
+fn min_max(x: &[f64]) -> (f64, f64) {
+    x.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        })
+}
+
+/// A thinned copy of the values (at most ~200 000) for quantiles.
+fn thinned(x: &[f64]) -> Vec<f64> {
+    let stride = (x.len() / 200_000).max(1);
+    x.iter().step_by(stride).copied().collect()
+}
+
+fn potential_basis(values: &[f64], k: usize) -> Result<(Basis, [f64; 2])> {
+    let basis = Basis::bumps_on_quantiles(&thinned(values), k)?;
+    let width = match &basis {
+        Basis::Bumps { width, .. } => *width,
+        _ => unreachable!("bumps_on_quantiles returns bumps"),
+    };
+    let (lo, hi) = min_max(values);
+    let margin = width.max(0.1 * (hi - lo));
+    Ok((basis, [lo - margin, hi + margin]))
+}
+
+fn solve(
+    features: &dyn FeatureLaplacian,
+    data: ndarray::ArrayViewD<'_, f64>,
+    ridge: f64,
+    what: &str,
+) -> Result<wcrg_estimators::ScoreFit> {
+    let stats = ScoreStats::from_data(features, data)?;
+    ScoreMatching::default()
+        .ridge(ridge)
+        .fit(&stats)
+        .map_err(|e| match e {
+            wcrg_core::Error::Singular { detail, .. } => wcrg_core::Error::Singular {
+                what: what.into(),
+                detail,
+            }
+            .into(),
+            e => e.into(),
+        })
+}
+
+/// Fits one scale: data `x_prev` `(N, n, n)` at scale $j-1$.
+pub(crate) fn fit_scale(
+    cfg: &WcrgConfig,
+    level: usize,
+    x_prev: ArrayView3<'_, f64>,
+) -> Result<(FittedScale, Array3<f64>)> {
+    let wavelet = Wavelet::new(&cfg.wavelet)?;
+    let split = RgSplit::from_data(&wavelet, x_prev.into_dyn(), Normalisation::Details)?;
+    let (coarse, details) = split.split_batch(x_prev.into_dyn())?;
+    let coarse = coarse.into_dimensionality::<ndarray::Ix3>().expect("3-D");
+    let details = details.into_dimensionality::<ndarray::Ix4>().expect("4-D");
+    let (n, m) = (x_prev.shape()[0], coarse.shape()[1]);
+    let mut stacked = Array4::zeros((n, 4, m, m));
+    stacked.slice_mut(s![.., ..3, .., ..]).assign(&details);
+    stacked.slice_mut(s![.., 3, .., ..]).assign(&coarse);
+
+    let flat: Vec<f64> = x_prev.iter().copied().collect();
+    let (basis, support) = potential_basis(&flat, cfg.bumps)?;
+    let cc = ChannelCouplings::window(
+        &[4, m, m],
+        vec![true, true, true, false],
+        cfg.window.min((m - 1) / 2),
+    )?;
+    let pairs = cc.features().to_vec();
+    let ip = ImagePotential::new(
+        Arc::new(RgReconstruction::new(split.clone())),
+        basis.clone(),
+    )?;
+    let features = Concat::new(vec![Box::new(cc), Box::new(ip)])?;
+    let sm = solve(
+        &features,
+        stacked.view().into_dyn(),
+        cfg.ridge,
+        &format!("conditional energy of scale {level}"),
+    )?;
+    let theta = sm.theta.to_vec();
+    let couplings: Vec<Coupling> = pairs
+        .iter()
+        .zip(&theta)
+        .map(|((c, d, sh), &t)| Coupling {
+            c: *c,
+            d: *d,
+            shift: [sh[0], sh[1]],
+            theta: t,
+        })
+        .collect();
+    let conditional = ConditionalEnergy::new(ConditionalSpec {
+        wavelet: cfg.wavelet.clone(),
+        fine: [x_prev.shape()[1], x_prev.shape()[2]],
+        gamma: split.gamma(),
+        couplings: Couplings::new(vec![true, true, true, false], [m, m], couplings)?,
+        potential: Potential::new(basis, theta[pairs.len()..].to_vec(), support)?,
+    })?;
+
+    // Free energy: regression of ∇_{x_j} Ē_j on the data.
+    let mut targets = Array3::zeros(coarse.raw_dim());
+    targets
+        .outer_iter_mut()
+        .into_par_iter()
+        .zip(details.outer_iter().into_par_iter())
+        .zip(coarse.outer_iter().into_par_iter())
+        .for_each_init(Workspace::new, |ws, ((mut g, d), c)| {
+            let mut gd = ArrayD::zeros(IxDyn(&[3, m, m]));
+            let gc = g.view_mut().into_dyn();
+            conditional.evaluate(
+                d.into_dyn(),
+                c.into_dyn(),
+                gd.view_mut(),
+                Some(gc),
+                Support::Extended,
+                ws,
+            );
+        });
+    wcrg_core::validate::finite("free-energy regression targets", targets.iter())?;
+    let (free_energy, r2) = fit_free_energy(cfg, coarse.view(), targets.view(), level)?;
+
+    let std = |a: ndarray::ArrayViewD<'_, f64>| {
+        let n = a.len() as f64;
+        let mean = a.sum() / n;
+        (a.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+    };
+    let fit = ScaleFit {
+        level,
+        size: m,
+        gamma: split.gamma(),
+        parameters: features.len(),
+        condition_number: sm.condition_number,
+        preconditioned_condition_number: sm.preconditioned_condition_number,
+        train_loss: sm.train_loss,
+        free_energy_r2: r2,
+        coarse_std: std(coarse.view().into_dyn()),
+        detail_std: [0, 1, 2].map(|c| std(details.index_axis(Axis(1), c).into_dyn())),
+    };
+    Ok((
+        FittedScale {
+            conditional,
+            free_energy,
+            fit,
+        },
+        coarse,
+    ))
+}
+
+fn fit_free_energy(
+    cfg: &WcrgConfig,
+    coarse: ArrayView3<'_, f64>,
+    targets: ArrayView3<'_, f64>,
+    level: usize,
+) -> Result<(FieldEnergy, f64)> {
+    let m = coarse.shape()[1];
+    let flat: Vec<f64> = coarse.iter().copied().collect();
+    let (basis, support) = potential_basis(&flat, cfg.free_energy_bumps)?;
+    let qc = QuadraticCouplings::window(&[m, m], cfg.free_energy_window.min((m - 1) / 2))?;
+    let shifts = qc.shifts().to_vec();
+    let sp = ScalarPotential::new(&[m, m], basis.clone())?;
+    let features = Concat::new(vec![Box::new(qc), Box::new(sp)])?;
+    let reg = GradientRegression::from_data(&features, coarse.into_dyn(), targets.into_dyn())?;
+    let (theta, r2) = reg.fit(cfg.ridge.max(1e-10)).map_err(|e| match e {
+        wcrg_core::Error::Singular { detail, .. } => RgError::from(wcrg_core::Error::Singular {
+            what: format!("free-energy regression of scale {level}"),
+            detail,
+        }),
+        e => e.into(),
+    })?;
+    let energy = field_energy(
+        m,
+        &shifts,
+        theta.as_slice().expect("contiguous"),
+        Some((basis, support)),
+    )?;
+    Ok((energy, r2))
+}
+
+fn field_energy(
+    m: usize,
+    shifts: &[Vec<isize>],
+    theta: &[f64],
+    potential: Option<(Basis, [f64; 2])>,
+) -> Result<FieldEnergy> {
+    let couplings = shifts
+        .iter()
+        .zip(theta)
+        .map(|(sh, &t)| Coupling {
+            c: 0,
+            d: 0,
+            shift: [sh[0], sh[1]],
+            theta: t,
+        })
+        .collect();
+    let potential = match potential {
+        Some((basis, support)) => Some(Potential::new(
+            basis,
+            theta[shifts.len()..].to_vec(),
+            support,
+        )?),
+        None => None,
+    };
+    FieldEnergy::new(Couplings::new(vec![true], [m, m], couplings)?, potential)
+}
+
+/// Every shift of an `m × m` torus once up to sign, components in $(-m/2, m/2]$.
+pub(crate) fn all_shifts(m: usize) -> Vec<Vec<isize>> {
+    let half = |v: usize| -> isize {
+        if v <= m / 2 {
+            v as isize
+        } else {
+            v as isize - m as isize
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for sy in 0..m {
+        for sx in 0..m {
+            let neg = ((m - sy) % m, (m - sx) % m);
+            if seen.contains(&neg) {
+                continue;
+            }
+            seen.insert((sy, sx));
+            out.push(vec![half(sy), half(sx)]);
+        }
+    }
+    out
+}
+
+/// Fits the coarsest field's energy by score matching.
+pub(crate) fn fit_coarsest(
+    cfg: &WcrgConfig,
+    x: ArrayView3<'_, f64>,
+) -> Result<(FieldEnergy, CoarseFit)> {
+    let m = x.shape()[1];
+    let shifts = all_shifts(m);
+    let qc = QuadraticCouplings::new(&[m, m], shifts.clone())?;
+    let (features, potential): (Box<dyn FeatureLaplacian>, _) = match cfg.coarse_model {
+        CoarseModel::Gaussian => (Box::new(qc), None),
+        CoarseModel::Potential { bumps } => {
+            let flat: Vec<f64> = x.iter().copied().collect();
+            let (basis, support) = potential_basis(&flat, bumps)?;
+            let sp = ScalarPotential::new(&[m, m], basis.clone())?;
+            (
+                Box::new(Concat::new(vec![Box::new(qc), Box::new(sp)])?),
+                Some((basis, support)),
+            )
+        }
+    };
+    let sm = solve(&*features, x.into_dyn(), cfg.ridge, "coarsest field energy")?;
+    let build = |theta: &[f64]| field_energy(m, &shifts, theta, potential.clone());
+    let (theta, refinement) = if cfg.coarse_ml_iterations > 0 {
+        let (t, r) = crate::refine::refine(
+            &*features,
+            sm.theta.clone(),
+            &build,
+            x,
+            cfg.coarse_ml_iterations,
+            cfg.seed,
+        )?;
+        (t, Some(r))
+    } else {
+        (sm.theta.clone(), None)
+    };
+    let energy = build(theta.as_slice().expect("contiguous"))?;
+    Ok((
+        energy,
+        CoarseFit {
+            size: m,
+            parameters: theta.len(),
+            condition_number: sm.condition_number,
+            train_loss: sm.train_loss,
+            refinement,
+        },
+    ))
+}
+
+/// Checks a dataset `(N, L, L)`.
+pub(crate) fn check_data(data: ArrayView3<'_, f64>) -> Result<()> {
+    wcrg_core::validate::non_empty("training fields", data.shape())?;
+    if data.shape()[0] < 2 {
+        return Err(wcrg_core::Error::Empty {
+            what: "training set of fewer than 2 fields".into(),
+        }
+        .into());
+    }
+    wcrg_core::validate::finite("training fields", data.iter())?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! Comparison of generated fields with reference fields: spectra, histograms, per-scale
+//! standard deviations, Binder cumulant, energies.
+
+use ndarray::{ArrayView3, ArrayViewD, Axis};
+use serde::{Deserialize, Serialize};
+use wcrg_core::Energy;
+use wcrg_samplers::observables::{Histogram, Phi4Observables, RadialSpectrum};
+
+use crate::error::{Result, RgError};
+use crate::model::WcrgModel;
+
+/// One bin of the radially averaged power spectrum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumBin {
+    /// $|k|$ in units of $2\pi/L$.
+    pub k: f64,
+    /// Generated power and its standard error.
+    pub generated: [f64; 2],
+    /// Reference power and its standard error.
+    pub reference: [f64; 2],
+    /// $|P_{\rm gen} - P_{\rm ref}| / P_{\rm ref}$.
+    pub rel_err: f64,
+    /// $|P_{\rm gen} - P_{\rm ref}|$ over the combined standard error.
+    pub z: f64,
+}
+
+/// A marginal histogram of generated and reference values on a common binning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistogramComparison {
+    /// What was histogrammed (`"phi"`, `"x1 H"`, …).
+    pub name: String,
+    /// Bin centres.
+    pub centres: Vec<f64>,
+    /// Generated probabilities per bin.
+    pub generated: Vec<f64>,
+    /// Reference probabilities per bin.
+    pub reference: Vec<f64>,
+    /// $\mathrm{KL}(\text{reference}\,\|\,\text{generated})$.
+    pub kl: f64,
+}
+
+/// Standard deviation of the field $x_j$ at one scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleStd {
+    /// Scale $j$ ($0$ = the field itself).
+    pub level: usize,
+    /// Generated std.
+    pub generated: f64,
+    /// Reference std.
+    pub reference: f64,
+    /// Relative difference.
+    pub rel_err: f64,
+}
+
+/// The report comparing generated with reference fields. Its JSON keys are stable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Number of generated fields.
+    pub generated_samples: usize,
+    /// Number of reference fields.
+    pub reference_samples: usize,
+    /// Largest relative error of the radial power spectrum over the bins.
+    pub power_spectrum_max_rel_err: f64,
+    /// Largest deviation of the radial power spectrum in combined standard errors.
+    pub power_spectrum_max_z: f64,
+    /// $\mathrm{KL}(\text{reference}\,\|\,\text{generated})$ of the marginal of φ.
+    pub histogram_kl: f64,
+    /// Largest relative error of the per-scale standard deviations.
+    pub per_scale_std_rel_err: f64,
+    /// Binder cumulant of the generated fields.
+    pub binder_generated: f64,
+    /// Its standard error (jackknife).
+    pub binder_generated_err: f64,
+    /// Binder cumulant of the reference fields.
+    pub binder_reference: f64,
+    /// Its standard error.
+    pub binder_reference_err: f64,
+    /// Pearson correlation of the learned $U_0$ with the true energy on the reference fields.
+    pub energy_pearson_r: Option<f64>,
+    /// $\langle m^2\rangle$ generated and reference, with standard errors.
+    pub m2: [[f64; 2]; 2],
+    /// The spectrum bin by bin.
+    pub power_spectrum: Vec<SpectrumBin>,
+    /// Histograms: φ, then every detail channel of every scale.
+    pub histograms: Vec<HistogramComparison>,
+    /// Standard deviations of $x_0, \dots, x_J$.
+    pub per_scale_std: Vec<ScaleStd>,
+}
+
+fn std_of(a: ArrayViewD<'_, f64>) -> f64 {
+    let n = a.len() as f64;
+    let mean = a.sum() / n;
+    (a.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+fn compare_histograms(
+    name: &str,
+    gen_: ArrayViewD<'_, f64>,
+    refr: ArrayViewD<'_, f64>,
+    bins: usize,
+) -> Result<HistogramComparison> {
+    let mut v: Vec<f64> = refr.iter().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
+    let (lo, hi) = (q(0.0005), q(0.9995));
+    let pad = 0.05 * (hi - lo);
+    let mut hg = Histogram::new(lo - pad, hi + pad, bins)?;
+    let mut hr = hg.clone();
+    hg.fill(gen_.iter());
+    hr.fill(refr.iter());
+    Ok(HistogramComparison {
+        name: name.into(),
+        centres: hr.centres(),
+        generated: hg.probabilities(),
+        reference: hr.probabilities(),
+        kl: hr.kl_divergence(&hg)?,
+    })
+}
+
+/// Pearson correlation coefficient.
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()) as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma).powi(2);
+        sbb += (y - mb).powi(2);
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+impl Report {
+    /// Compares `generated` with `reference` (both `(N, L, L)`, $N \ge 10$), using `model`'s
+    /// splits for the per-scale statistics; with `true_energy`, also the correlation of the
+    /// model's $U_0$ with it on the reference fields.
+    ///
+    /// # Errors
+    /// Shapes that differ from the model's, fewer than 10 fields, non-finite values.
+    pub fn compare(
+        model: &WcrgModel,
+        generated: ArrayView3<'_, f64>,
+        reference: ArrayView3<'_, f64>,
+        true_energy: Option<&dyn Energy>,
+    ) -> Result<Self> {
+        if generated.shape()[0] < 10 || reference.shape()[0] < 10 {
+            return Err(RgError::Mismatch(format!(
+                "a report needs at least 10 generated and 10 reference fields, got {} and {}",
+                generated.shape()[0],
+                reference.shape()[0]
+            )));
+        }
+        let (gf, gd) = model.decompose(generated)?;
+        let (rf, rd) = model.decompose(reference)?;
+        let sg = RadialSpectrum::from_batch(generated.into_dyn())?;
+        let sr = RadialSpectrum::from_batch(reference.into_dyn())?;
+        let power_spectrum: Vec<SpectrumBin> = (0..sr.k.len())
+            .filter(|&b| sr.power[b] > 0.0)
+            .map(|b| {
+                let d = (sg.power[b] - sr.power[b]).abs();
+                let se = (sg.stderr[b].powi(2) + sr.stderr[b].powi(2)).sqrt();
+                SpectrumBin {
+                    k: sr.k[b],
+                    generated: [sg.power[b], sg.stderr[b]],
+                    reference: [sr.power[b], sr.stderr[b]],
+                    rel_err: d / sr.power[b],
+                    z: if se > 0.0 { d / se } else { 0.0 },
+                }
+            })
+            .collect();
+        let mut histograms = vec![compare_histograms(
+            "phi",
+            generated.into_dyn(),
+            reference.into_dyn(),
+            60,
+        )?];
+        for (j, (g, r)) in gd.iter().zip(&rd).enumerate() {
+            for (c, name) in ["H", "V", "D"].iter().enumerate() {
+                histograms.push(compare_histograms(
+                    &format!("x{} {name}", j + 1),
+                    g.index_axis(Axis(1), c),
+                    r.index_axis(Axis(1), c),
+                    60,
+                )?);
+            }
+        }
+        let per_scale_std: Vec<ScaleStd> = gf
+            .iter()
+            .zip(&rf)
+            .enumerate()
+            .map(|(j, (g, r))| {
+                let (a, b) = (std_of(g.view()), std_of(r.view()));
+                ScaleStd {
+                    level: j,
+                    generated: a,
+                    reference: b,
+                    rel_err: (a - b).abs() / b,
+                }
+            })
+            .collect();
+        let og = Phi4Observables::from_batch(generated.into_dyn())?;
+        let or = Phi4Observables::from_batch(reference.into_dyn())?;
+        let energy_pearson_r = match true_energy {
+            Some(e) => {
+                let learned = model.energies(reference)?;
+                let mut ws = wcrg_core::Workspace::new();
+                let truth: Vec<f64> = reference
+                    .outer_iter()
+                    .map(|x| e.energy(x.into_dyn(), &mut ws))
+                    .collect();
+                Some(pearson(&learned, &truth))
+            }
+            None => None,
+        };
+        let max = |it: &mut dyn Iterator<Item = f64>| it.fold(0.0f64, f64::max);
+        Ok(Self {
+            generated_samples: generated.shape()[0],
+            reference_samples: reference.shape()[0],
+            power_spectrum_max_rel_err: max(&mut power_spectrum.iter().map(|b| b.rel_err)),
+            power_spectrum_max_z: max(&mut power_spectrum.iter().map(|b| b.z)),
+            histogram_kl: histograms[0].kl,
+            per_scale_std_rel_err: max(&mut per_scale_std.iter().map(|s| s.rel_err)),
+            binder_generated: og.binder.0,
+            binder_generated_err: og.binder.1,
+            binder_reference: or.binder.0,
+            binder_reference_err: or.binder.1,
+            energy_pearson_r,
+            m2: [[og.m2.0, og.m2.1], [or.m2.0, or.m2.1]],
+            power_spectrum,
+            histograms,
+            per_scale_std,
+        })
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serialises")
+    }
+
+    /// A short human-readable summary.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "power spectrum: max rel. err {:.2}% (max {:.1} SE)\nhistogram of phi: KL = {:.2e}\nper-scale std: max rel. err {:.2}%\nBinder: generated {:.4} ± {:.4}, reference {:.4} ± {:.4}\n<m^2>: generated {:.4} ± {:.4}, reference {:.4} ± {:.4}\n",
+            100.0 * self.power_spectrum_max_rel_err,
+            self.power_spectrum_max_z,
+            self.histogram_kl,
+            100.0 * self.per_scale_std_rel_err,
+            self.binder_generated,
+            self.binder_generated_err,
+            self.binder_reference,
+            self.binder_reference_err,
+            self.m2[0][0],
+            self.m2[0][1],
+            self.m2[1][0],
+            self.m2[1][1],
+        );
+        if let Some(r) = self.energy_pearson_r {
+            s += &format!("learned vs true energy: Pearson r = {r:.4}\n");
+        }
+        s
+    }
+}

@@ -1,0 +1,703 @@
+//! Coarse-to-fine sampling: $x_J$, then each $\bar x_j \mid x_j$ by MALA, then reconstruction.
+
+use ndarray::{Array3, ArrayD, ArrayView3, Axis, IxDyn};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use wcrg_core::rng::Streams;
+use wcrg_core::{Energy, Sampler, Workspace};
+use wcrg_samplers::{DualAveraging, Mala, Tunable, diagnostics::integrated_time};
+
+use crate::energies::Conditioned;
+use crate::error::{Result, RgError};
+use crate::model::WcrgModel;
+
+/// Settings of [`WcrgModel::sample`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SamplingConfig {
+    /// Number of fields to generate.
+    pub samples: usize,
+    /// Seed: sample `i` at scale `j` uses its own stream, so results do not depend on threads.
+    pub seed: u64,
+    /// MALA steps per sample at each conditional scale.
+    pub steps: usize,
+    /// Number of MALA chains of the coarsest field; sample `i` comes from chain
+    /// `i % coarse_chains`.
+    pub coarse_chains: usize,
+    /// Warm-up steps of each coarsest-field chain.
+    pub coarse_warmup: usize,
+    /// MALA steps between two samples of a coarsest-field chain.
+    pub coarse_steps: usize,
+    /// Steps of step-size adaptation (dual averaging) per adaptation chain, before sampling.
+    pub adapt_steps: usize,
+    /// Number of adaptation chains per scale (their final step sizes are averaged).
+    pub adapt_chains: usize,
+    /// Target acceptance of the adaptation.
+    pub target_acceptance: f64,
+}
+
+impl Default for SamplingConfig {
+    fn default() -> Self {
+        Self {
+            samples: 100,
+            seed: 0,
+            steps: 200,
+            coarse_chains: 16,
+            coarse_warmup: 5000,
+            coarse_steps: 1000,
+            adapt_steps: 300,
+            adapt_chains: 4,
+            target_acceptance: 0.574,
+        }
+    }
+}
+
+impl SamplingConfig {
+    /// `n` samples from `seed` with default steps.
+    pub fn new(samples: usize, seed: u64) -> Self {
+        Self {
+            samples,
+            seed,
+            ..Self::default()
+        }
+    }
+    /// Sets the MALA steps per conditional scale.
+    pub fn steps(mut self, n: usize) -> Self {
+        self.steps = n;
+        self
+    }
+    /// Sets the chains, warm-up and thinning of the coarsest field.
+    pub fn coarse(mut self, chains: usize, warmup: usize, thin: usize) -> Self {
+        self.coarse_chains = chains;
+        self.coarse_warmup = warmup;
+        self.coarse_steps = thin;
+        self
+    }
+    /// Sets the adaptation steps.
+    pub fn adapt_steps(mut self, n: usize) -> Self {
+        self.adapt_steps = n;
+        self
+    }
+}
+
+/// What sampling one scale measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleSampling {
+    /// Scale: $J$ for the coarsest field (`coarsest` true), else $j$.
+    pub level: usize,
+    /// Whether this is the coarsest field.
+    pub coarsest: bool,
+    /// Adapted MALA step size.
+    pub step_size: f64,
+    /// Mean acceptance rate over all samples.
+    pub acceptance: f64,
+    /// Fraction of proposals rejected for leaving the potential's support (or non-finite).
+    pub support_rejections: f64,
+}
+
+/// Generated fields and per-scale sampling statistics.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// Fields `(N, L, L)`.
+    pub fields: Array3<f64>,
+    /// Coarsest first, then $j = J, \dots, 1$.
+    pub scales: Vec<ScaleSampling>,
+}
+
+/// Runs `steps` MALA steps from `x0`; returns (final state, acceptance count, rejections for
+/// non-finite energy, energy trace if `trace`).
+pub(crate) fn run_mala<E: Energy>(
+    energy: E,
+    step: f64,
+    x0: ArrayD<f64>,
+    steps: usize,
+    rng: &mut wcrg_core::rng::Rng,
+    ws: &mut Workspace,
+    trace: bool,
+) -> Result<(ArrayD<f64>, usize, usize, Vec<f64>)> {
+    let mala = Mala::new(energy, step)?;
+    let mut state = mala.init(x0, ws)?;
+    let (mut acc, mut div) = (0, 0);
+    let mut energies = Vec::with_capacity(if trace { steps } else { 0 });
+    for _ in 0..steps {
+        let info = mala.step(&mut state, rng, ws);
+        acc += info.accepted as usize;
+        div += info.divergent as usize;
+        if trace {
+            energies.push(info.energy);
+        }
+    }
+    Ok((mala.position(&state).to_owned(), acc, div, energies))
+}
+
+/// Dual-averaging adaptation on `chains` chains; returns the geometric mean of final steps.
+fn adapt<E: Energy + Clone, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
+    make: F,
+    chains: usize,
+    steps: usize,
+    target: f64,
+    streams: Streams,
+    step0: f64,
+) -> Result<f64> {
+    let finals: Vec<Result<f64>> = (0..chains)
+        .into_par_iter()
+        .map(|c| {
+            let (energy, x0) = make(c)?;
+            let mut ws = Workspace::new();
+            let mut rng = streams.rng(c as u64);
+            let mut da = DualAveraging::new(step0, target)?;
+            let mut mala = Mala::new(energy, step0)?;
+            let mut state = mala.init(x0, &mut ws)?;
+            for _ in 0..steps {
+                let info = mala.step(&mut state, &mut rng, &mut ws);
+                let eps = da.update(info.acceptance_probability);
+                mala = mala.with_step_size(eps)?;
+            }
+            Ok(da.final_step())
+        })
+        .collect();
+    let mut log_sum = 0.0;
+    for f in &finals {
+        log_sum += f.clone()?.ln();
+    }
+    Ok((log_sum / chains as f64).exp())
+}
+
+impl WcrgModel {
+    /// Generates fields coarse to fine: $x_J$ by MALA on $U_J$ from $x_J = 0$, then for
+    /// $j = J, \dots, 1$ each $\bar x_j \mid x_j$ by MALA on $\bar E_j$ from $\bar x_j = 0$
+    /// and $x_{j-1} = \gamma_j(G^\top x_j + \bar G^\top\bar x_j)$. Each scale's step size is
+    /// adapted first on `adapt_chains` chains; every sample has its own random stream.
+    ///
+    /// # Errors
+    /// Zero samples or steps, an adaptation or sampling failure (e.g. every move rejected).
+    pub fn sample(&self, cfg: &SamplingConfig) -> Result<Generated> {
+        self.sample_with_progress(cfg, None)
+    }
+
+    /// [`WcrgModel::sample`] reporting `(stage, done, total)` as samples finish.
+    ///
+    /// # Errors
+    /// As [`WcrgModel::sample`].
+    pub fn sample_with_progress(
+        &self,
+        cfg: &SamplingConfig,
+        progress: crate::Progress<'_>,
+    ) -> Result<Generated> {
+        if cfg.samples == 0
+            || cfg.steps == 0
+            || cfg.coarse_steps == 0
+            || cfg.coarse_chains == 0
+            || cfg.adapt_chains == 0
+        {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "sampling config".into(),
+                value: format!("{cfg:?}"),
+                reason: "samples, steps, coarse chains and steps, adapt_chains must be positive"
+                    .into(),
+            }
+            .into());
+        }
+        let streams = Streams::new(cfg.seed);
+        let n = cfg.samples;
+        let levels = self.levels();
+        let mut report = Vec::new();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let total = n * (levels + 1);
+        let tick = || {
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if let Some(p) = progress {
+                if d % 16 == 0 || d == total {
+                    p("sample", d, total);
+                }
+            }
+        };
+
+        // Coarsest field.
+        let shape = self.coarsest().field_shape().to_vec();
+        let st = streams.child(1000);
+        let step = adapt(
+            |_| Ok((self.coarsest(), ArrayD::zeros(IxDyn(&shape)))),
+            cfg.adapt_chains,
+            cfg.adapt_steps,
+            cfg.target_acceptance,
+            st.child(1),
+            0.05,
+        )?;
+        let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &tick)?;
+        let mut x = x;
+        report.push(ScaleSampling {
+            level: levels,
+            coarsest: true,
+            step_size: step,
+            acceptance: acc,
+            support_rejections: div,
+        });
+        check_moves(&report, "the coarsest field")?;
+
+        for (j, sc) in self.scales().iter().enumerate().rev() {
+            let cond = &sc.conditional;
+            let dshape = cond.details_shape().to_vec();
+            let st = streams.child(j as u64 + 1);
+            let xv = x.view();
+            let step = adapt(
+                |c| {
+                    let coarse = xv.index_axis(Axis(0), c % n);
+                    Ok((
+                        Conditioned::new(cond, coarse)?,
+                        ArrayD::zeros(IxDyn(&dshape)),
+                    ))
+                },
+                cfg.adapt_chains,
+                cfg.adapt_steps,
+                cfg.target_acceptance,
+                st.child(1),
+                0.05,
+            )?;
+            let runs: Vec<Run> = (0..n)
+                .into_par_iter()
+                .map_init(Workspace::new, |ws, i| {
+                    let mut rng = st.rng(i as u64);
+                    let energy = Conditioned::new(cond, xv.index_axis(Axis(0), i))?;
+                    let x0 =
+                        start_inside(&energy, step, &dshape, &mut rng, ws).ok_or_else(|| {
+                            RgError::Sampling {
+                            stage: format!("scale {}, sample {i}", j + 1),
+                            detail:
+                                "no starting point inside the support of the potential was found"
+                                    .into(),
+                        }
+                        })?;
+                    let r = run_mala(energy, step, x0, cfg.steps, &mut rng, ws, false);
+                    tick();
+                    r
+                })
+                .collect();
+            let (details, stats) = gather(runs, &dshape, cfg.steps)?;
+            report.push(ScaleSampling {
+                level: j + 1,
+                coarsest: false,
+                step_size: step,
+                acceptance: stats.0,
+                support_rejections: stats.1,
+            });
+            check_moves(&report, &format!("scale {}", j + 1))?;
+            x = cond.split().merge_batch(x.view(), details.view())?;
+        }
+        let fields = x.into_dimensionality::<ndarray::Ix3>().expect("(N, L, L)");
+        wcrg_core::validate::finite("generated fields", fields.iter())?;
+        Ok(Generated {
+            fields,
+            scales: report,
+        })
+    }
+
+    /// Integrated autocorrelation times (in MALA steps) of each scale's sampler, measured on
+    /// chains started at data: for $j = 1..J$, `chains` chains of $\bar x_j \mid x_j$ with
+    /// $(\bar x_j, x_j)$ from `data`, and for $x_J$ chains from the data's coarsest fields;
+    /// the observable is the chain's energy. Returns `(level, τ_int, acceptance)` per scale,
+    /// $j = 1..J$ then the coarsest ($J$). Step sizes are adapted as in sampling.
+    ///
+    /// # Errors
+    /// As [`WcrgModel::decompose`]; fewer chains than data fields.
+    pub fn mixing_times(
+        &self,
+        data: ArrayView3<'_, f64>,
+        chains: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<Vec<MixingTime>> {
+        if chains == 0 || chains > data.shape()[0] || steps < 100 {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "chains/steps".into(),
+                value: format!("{chains}/{steps}"),
+                reason: "need 1 <= chains <= number of fields and at least 100 steps".into(),
+            }
+            .into());
+        }
+        let (fields, details) = self.decompose(data)?;
+        let streams = Streams::new(seed);
+        let cfg = SamplingConfig::default();
+        let mut out = Vec::new();
+        for (j, sc) in self.scales().iter().enumerate() {
+            let cond = &sc.conditional;
+            let coarse = &fields[j + 1];
+            let st = streams.child(j as u64 + 1);
+            let step = adapt(
+                |c| {
+                    Ok((
+                        Conditioned::new(cond, coarse.index_axis(Axis(0), c))?,
+                        details[j].index_axis(Axis(0), c).to_owned(),
+                    ))
+                },
+                cfg.adapt_chains.min(chains),
+                cfg.adapt_steps,
+                cfg.target_acceptance,
+                st.child(1),
+                0.05,
+            )?;
+            out.push(measure(
+                |c| {
+                    Ok((
+                        Conditioned::new(cond, coarse.index_axis(Axis(0), c))?,
+                        details[j].index_axis(Axis(0), c).to_owned(),
+                    ))
+                },
+                chains,
+                steps,
+                step,
+                st,
+                j + 1,
+                false,
+            )?);
+        }
+        let xj = fields.last().expect("coarsest");
+        let st = streams.child(1000);
+        let step = adapt(
+            |c| Ok((self.coarsest(), xj.index_axis(Axis(0), c).to_owned())),
+            cfg.adapt_chains.min(chains),
+            cfg.adapt_steps,
+            cfg.target_acceptance,
+            st.child(1),
+            0.05,
+        )?;
+        out.push(measure(
+            |c| Ok((self.coarsest(), xj.index_axis(Axis(0), c).to_owned())),
+            chains,
+            steps,
+            step,
+            st,
+            self.levels(),
+            true,
+        )?);
+        Ok(out)
+    }
+}
+
+/// Integrated autocorrelation time of one scale's sampler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixingTime {
+    /// Scale $j$ ($J$ for the coarsest field).
+    pub level: usize,
+    /// Whether this is the coarsest field.
+    pub coarsest: bool,
+    /// Mean τ_int of the energy over chains, in MALA steps.
+    pub tau: f64,
+    /// Standard error of the mean over chains.
+    pub tau_err: f64,
+    /// Acceptance rate.
+    pub acceptance: f64,
+    /// Step size.
+    pub step_size: f64,
+}
+
+fn measure<E: Energy, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
+    make: F,
+    chains: usize,
+    steps: usize,
+    step: f64,
+    streams: Streams,
+    level: usize,
+    coarsest: bool,
+) -> Result<MixingTime> {
+    let runs: Vec<Result<(f64, f64)>> = (0..chains)
+        .into_par_iter()
+        .map(|c| {
+            let (energy, x0) = make(c)?;
+            let mut ws = Workspace::new();
+            let mut rng = streams.rng(c as u64);
+            let (_, acc, _, trace) = run_mala(energy, step, x0, steps, &mut rng, &mut ws, true)?;
+            let tau = integrated_time(&trace)?;
+            Ok((tau, acc as f64 / steps as f64))
+        })
+        .collect();
+    let mut taus = Vec::new();
+    let mut acc = 0.0;
+    for r in runs {
+        let (t, a) = r?;
+        taus.push(t);
+        acc += a;
+    }
+    let m = taus.iter().sum::<f64>() / chains as f64;
+    let var = taus.iter().map(|t| (t - m).powi(2)).sum::<f64>() / (chains.max(2) - 1) as f64;
+    Ok(MixingTime {
+        level,
+        coarsest,
+        tau: m,
+        tau_err: (var / chains as f64).sqrt(),
+        acceptance: acc / chains as f64,
+        step_size: step,
+    })
+}
+
+type Run = Result<(ArrayD<f64>, usize, usize, Vec<f64>)>;
+type ChainRun = Result<(Vec<ArrayD<f64>>, usize, usize, usize)>;
+
+fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>, (f64, f64))> {
+    let n = runs.len();
+    let full: Vec<usize> = std::iter::once(n).chain(shape.iter().copied()).collect();
+    let mut out = ArrayD::zeros(IxDyn(&full));
+    let (mut acc, mut div) = (0usize, 0usize);
+    for (mut o, r) in out.outer_iter_mut().zip(runs) {
+        let (x, a, d, _) = r?;
+        o.assign(&x);
+        acc += a;
+        div += d;
+    }
+    let total = (n * steps) as f64;
+    Ok((out, (acc as f64 / total, div as f64 / total)))
+}
+
+fn check_moves(report: &[ScaleSampling], stage: &str) -> Result<()> {
+    let last = report.last().expect("pushed");
+    if last.acceptance == 0.0 {
+        return Err(RgError::Sampling {
+            stage: stage.into(),
+            detail: format!(
+                "no move was accepted (step {:.3e}, {:.0}% of proposals left the support of the potential)",
+                last.step_size,
+                100.0 * last.support_rejections
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Every `FLIP_EVERY` MALA steps the coarsest-field chains propose the global sign flip
+/// $x \to -x$, accepted with probability $\min(1, e^{U(x) - U(-x)})$: an exact Metropolis move
+/// for any energy (the proposal is a symmetric involution), which lets chains cross between the
+/// two ordered phases of a nearly $\mathbb Z_2$-symmetric energy.
+pub const FLIP_EVERY: usize = 10;
+
+fn coarse_chains(
+    energy: &crate::FieldEnergy,
+    step: f64,
+    cfg: &SamplingConfig,
+    streams: &Streams,
+    shape: &[usize],
+    tick: &(dyn Fn() + Sync),
+) -> Result<(ArrayD<f64>, f64, f64)> {
+    let n = cfg.samples;
+    let chains = cfg.coarse_chains.min(n);
+    let per_chain: Vec<usize> = (0..chains).map(|c| (n - c).div_ceil(chains)).collect();
+    let runs: Vec<ChainRun> = (0..chains)
+        .into_par_iter()
+        .map(|c| {
+            let mut ws = Workspace::new();
+            let mut rng = streams.rng(c as u64);
+            let mala = Mala::new(energy, step)?;
+            let mut state = mala.init(ArrayD::zeros(IxDyn(shape)), &mut ws)?;
+            let (mut acc, mut div, mut total) = (0, 0, 0);
+            let mut flipped = ArrayD::zeros(IxDyn(shape));
+            let mut grad = ArrayD::zeros(IxDyn(shape));
+            let mut step_once =
+                |state: &mut _, count: bool, ws: &mut Workspace, rng: &mut _, t: usize| {
+                    let info = mala.step(state, rng, ws);
+                    if count {
+                        acc += info.accepted as usize;
+                        div += info.divergent as usize;
+                        total += 1;
+                    }
+                    if (t + 1) % FLIP_EVERY == 0 {
+                        flip_move(&mala, state, info.energy, &mut flipped, &mut grad, rng, ws);
+                    }
+                };
+            for t in 0..cfg.coarse_warmup {
+                step_once(&mut state, false, &mut ws, &mut rng, t);
+            }
+            let mut out = Vec::with_capacity(per_chain[c]);
+            for _ in 0..per_chain[c] {
+                for t in 0..cfg.coarse_steps {
+                    step_once(&mut state, true, &mut ws, &mut rng, t);
+                }
+                out.push(mala.position(&state).to_owned());
+                tick();
+            }
+            Ok((out, acc, div, total))
+        })
+        .collect();
+    let full: Vec<usize> = std::iter::once(n).chain(shape.iter().copied()).collect();
+    let mut x = ArrayD::zeros(IxDyn(&full));
+    let (mut acc, mut div, mut total) = (0, 0, 0);
+    for (c, r) in runs.into_iter().enumerate() {
+        let (fields, a, d, t) = r?;
+        for (k, f) in fields.into_iter().enumerate() {
+            x.index_axis_mut(Axis(0), c + k * chains).assign(&f);
+        }
+        acc += a;
+        div += d;
+        total += t;
+    }
+    let total = total.max(1) as f64;
+    Ok((x, acc as f64 / total, div as f64 / total))
+}
+
+/// A starting point of the details inside the potential's support: $\bar x = 0$ if it is, else
+/// the first state of at most 500 MALA steps on the energy extended beyond the support that is
+/// (a burn-in choice; it does not change the law being sampled afterwards).
+fn start_inside(
+    energy: &Conditioned<'_>,
+    step: f64,
+    shape: &[usize],
+    rng: &mut wcrg_core::rng::Rng,
+    ws: &mut Workspace,
+) -> Option<ArrayD<f64>> {
+    let zero = ArrayD::zeros(IxDyn(shape));
+    if energy.energy(zero.view(), ws).is_finite() {
+        return Some(zero);
+    }
+    let extended = energy.clone().with_support(crate::Support::Extended);
+    let mala = Mala::new(extended, step).ok()?;
+    let mut state = mala.init(zero, ws).ok()?;
+    for _ in 0..500 {
+        mala.step(&mut state, rng, ws);
+        let x = mala.position(&state);
+        if energy.energy(x.view(), ws).is_finite() {
+            return Some(x.to_owned());
+        }
+    }
+    None
+}
+
+impl WcrgModel {
+    /// The free-energy difference $\bar F_j(x_b) - \bar F_j(x_a)$ of scale `level` ($1..J$) by
+    /// thermodynamic integration along $x(t) = x_a + t(x_b - x_a)$:
+    /// $$\bar F_j(x_b) - \bar F_j(x_a) = \int_0^1 \mathbb E_{\bar x\sim p(\cdot\mid x(t))}
+    /// \big[\langle\nabla_{x_j}\bar E_j(\bar x\mid x(t)),\, x_b - x_a\rangle\big]\,dt,$$
+    /// with the midpoint rule on `points` nodes and, at each node, a MALA chain of `steps`
+    /// steps (the first half discarded). Returns the estimate and its standard error (batch
+    /// means; the quadrature error is not included). An independent check of the regression
+    /// $\tilde F_j$, which needs no sampling.
+    ///
+    /// # Errors
+    /// A level outside $1..J$, coarse fields of the wrong shape or non-finite, `points == 0`,
+    /// fewer than 200 steps, a chain that cannot start inside the potential's support.
+    pub fn free_energy_difference(
+        &self,
+        level: usize,
+        xa: ndarray::ArrayView2<'_, f64>,
+        xb: ndarray::ArrayView2<'_, f64>,
+        points: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<(f64, f64)> {
+        if level == 0 || level > self.levels() || points == 0 || steps < 200 {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "level/points/steps".into(),
+                value: format!("{level}/{points}/{steps}"),
+                reason: format!(
+                    "need 1 <= level <= {}, points >= 1, steps >= 200",
+                    self.levels()
+                ),
+            }
+            .into());
+        }
+        let cond = &self.scales()[level - 1].conditional;
+        for (name, x) in [("x_a", &xa), ("x_b", &xb)] {
+            wcrg_core::validate::shape(name, cond.coarse_shape(), x.shape())?;
+            wcrg_core::validate::finite(name, x.iter())?;
+        }
+        let delta = (&xb - &xa).into_dyn();
+        let dshape = cond.details_shape().to_vec();
+        let streams = Streams::new(seed);
+        // Step size adapted at the midpoint.
+        let mid = (&xa + &xb).mapv(|v| 0.5 * v).into_dyn();
+        let step = adapt(
+            |_| {
+                Ok((
+                    Conditioned::new(cond, mid.view())?,
+                    ArrayD::zeros(IxDyn(&dshape)),
+                ))
+            },
+            2,
+            300,
+            0.574,
+            streams.child(1),
+            0.05,
+        )?;
+        let nodes: Vec<Result<(f64, f64)>> = (0..points)
+            .into_par_iter()
+            .map(|k| {
+                let t = (k as f64 + 0.5) / points as f64;
+                let x = (&xa
+                    + &(&delta
+                        .view()
+                        .into_dimensionality::<ndarray::Ix2>()
+                        .expect("2-D")
+                        * t))
+                    .into_dyn();
+                let energy = Conditioned::new(cond, x.view())?;
+                let mut ws = Workspace::new();
+                let mut rng = streams.rng(k as u64);
+                let x0 =
+                    start_inside(&energy, step, &dshape, &mut rng, &mut ws).ok_or_else(|| {
+                        RgError::Sampling {
+                            stage: format!("thermodynamic integration node {k}"),
+                            detail: "no starting point inside the support".into(),
+                        }
+                    })?;
+                let mala = Mala::new(energy, step)?;
+                let mut state = mala.init(x0, &mut ws)?;
+                let mut gd = ArrayD::zeros(IxDyn(&dshape));
+                let mut gc = ArrayD::zeros(x.raw_dim());
+                let mut values = Vec::with_capacity(steps / 2);
+                for s in 0..steps {
+                    mala.step(&mut state, &mut rng, &mut ws);
+                    if s >= steps / 2 {
+                        cond.evaluate(
+                            mala.position(&state),
+                            x.view(),
+                            gd.view_mut(),
+                            Some(gc.view_mut()),
+                            crate::Support::Extended,
+                            &mut ws,
+                        );
+                        values.push(gc.iter().zip(delta.iter()).map(|(a, b)| a * b).sum::<f64>());
+                    }
+                }
+                // Batch means over 10 batches.
+                let b = values.len() / 10;
+                let means: Vec<f64> = values
+                    .chunks(b.max(1))
+                    .take(10)
+                    .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+                    .collect();
+                let m = values.iter().sum::<f64>() / values.len() as f64;
+                let var = means.iter().map(|v| (v - m).powi(2)).sum::<f64>()
+                    / (means.len().max(2) - 1) as f64;
+                Ok((m, var / means.len() as f64))
+            })
+            .collect();
+        let (mut total, mut var) = (0.0, 0.0);
+        let w = 1.0 / points as f64;
+        for r in nodes {
+            let (m, v) = r?;
+            total += w * m;
+            var += w * w * v;
+        }
+        Ok((total, var.sqrt()))
+    }
+}
+
+/// The global sign-flip Metropolis move $x \to -x$ (see [`FLIP_EVERY`]).
+pub(crate) fn flip_move(
+    mala: &Mala<&crate::FieldEnergy>,
+    state: &mut wcrg_samplers::LangevinState,
+    energy_now: f64,
+    flipped: &mut ArrayD<f64>,
+    grad: &mut ArrayD<f64>,
+    rng: &mut wcrg_core::rng::Rng,
+    ws: &mut Workspace,
+) {
+    let x = mala.position(state);
+    flipped.zip_mut_with(&x, |f, v| *f = -v);
+    let u_new = mala
+        .energy()
+        .energy_and_gradient(flipped.view(), grad.view_mut(), ws);
+    let u: f64 = rand::RngExt::random(rng);
+    if u_new.is_finite() && u < (energy_now - u_new).min(0.0).exp() {
+        if let Ok(s) = mala.init(flipped.clone(), ws) {
+            *state = s;
+        }
+    }
+}
