@@ -1,6 +1,5 @@
 //! Maximum-likelihood refinement of the coarsest field's energy by moment matching.
 
-use faer::linalg::solvers::DenseSolveCore;
 use faer::prelude::*;
 use faer::{Mat, Side};
 use ndarray::{Array1, Array2, ArrayD, ArrayView3, Axis, IxDyn};
@@ -13,6 +12,9 @@ use wcrg_samplers::Mala;
 use crate::energies::FieldEnergy;
 use crate::error::{Result, RgError};
 use crate::sample::{FLIP_EVERY, flip_move};
+
+/// A chain's final state, its draws and its mean acceptance probability.
+type ChainDraws = Result<(ArrayD<f64>, Vec<ArrayD<f64>>, f64)>;
 
 /// What the maximum-likelihood refinement of the coarsest energy measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +83,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
     let mut mismatch = f64::INFINITY;
     for it in 0..iterations {
         let energy = build(theta.as_slice().expect("contiguous"))?;
-        let runs: Vec<Result<(ArrayD<f64>, Vec<ArrayD<f64>>, f64)>> = states
+        let runs: Vec<ChainDraws> = states
             .par_iter()
             .enumerate()
             .map(|(c, x0)| {
@@ -141,7 +143,6 @@ pub(crate) fn refine<F: Features + ?Sized>(
         })?;
         let rhs = Mat::<f64>::from_fn(k, 1, |a, _| diff[a] * scale[a]);
         let sol = llt.solve(&rhs);
-        let _ = llt.inverse();
         for a in 0..k {
             theta[a] += 0.5 * sol[(a, 0)] * scale[a];
         }
