@@ -13,6 +13,9 @@ use crate::energies::FieldEnergy;
 use crate::error::{Result, RgError};
 use crate::sample::{FLIP_EVERY, flip_move};
 
+/// MALA steps per chain and Newton iteration (draws every 20 steps after the first 100).
+const STEPS: usize = 400;
+
 /// A chain's final state, its draws and its mean acceptance probability.
 type ChainDraws = Result<(ArrayD<f64>, Vec<ArrayD<f64>>, f64)>;
 
@@ -68,7 +71,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
     let data_fields: Vec<ArrayD<f64>> =
         data.outer_iter().map(|x| x.to_owned().into_dyn()).collect();
     let (data_mean, _) = mean_phi(&data_fields);
-    let chains = 64.min(n.max(1));
+    let chains = 128.min(n.max(1));
     let streams = Streams::new(seed);
     let mut states: Vec<ArrayD<f64>> = (0..chains)
         .map(|c| {
@@ -95,7 +98,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
                 let mut grad = ArrayD::zeros(IxDyn(&shape));
                 let mut draws = Vec::new();
                 let mut acc = 0.0;
-                for t in 0..200 {
+                for t in 0..STEPS {
                     let info = mala.step(&mut state, &mut rng, &mut ws);
                     acc += info.acceptance_probability;
                     if (t + 1) % FLIP_EVERY == 0 {
@@ -113,7 +116,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
                         draws.push(mala.position(&state).to_owned());
                     }
                 }
-                Ok((mala.position(&state).to_owned(), draws, acc / 200.0))
+                Ok((mala.position(&state).to_owned(), draws, acc / STEPS as f64))
             })
             .collect();
         let mut draws = Vec::new();
