@@ -1,0 +1,225 @@
+//! The fast evaluations of the fitted energies against the feature blocks they were fitted
+//! with (oracles), finite differences, and the potential table against the exact sum.
+
+use std::sync::Arc;
+
+use ndarray::{Array1, ArrayD, IxDyn, s};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use wcrg_core::{Energy, Features, Workspace};
+use wcrg_energy_models::LinearEnergy;
+use wcrg_energy_models::features::{
+    Basis, ChannelCouplings, Concat, ImagePotential, QuadraticCouplings, ScalarPotential,
+};
+use wcrg_rg::{
+    ConditionalEnergy, ConditionalSpec, Coupling, Couplings, FieldEnergy, Potential, Support,
+};
+use wcrg_wavelets::{RgReconstruction, RgSplit, Wavelet};
+
+fn normal(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || StandardNormal.sample(&mut rng))
+}
+
+fn bumps() -> Basis {
+    Basis::Bumps {
+        centres: vec![-3.0, -1.5, 0.0, 1.5, 3.0],
+        width: 1.2,
+    }
+}
+
+/// A conditional energy with random coefficients and the same energy as a `LinearEnergy`
+/// over the feature blocks.
+fn conditional(m: usize, r: usize, seed: u64) -> (ConditionalEnergy, LinearEnergy<Concat>) {
+    let split = RgSplit::new(&Wavelet::new("db2").unwrap(), &[2 * m, 2 * m], 0.8).unwrap();
+    let cc = ChannelCouplings::window(&[4, m, m], vec![true, true, true, false], r).unwrap();
+    let pairs = cc.features().to_vec();
+    let ip = ImagePotential::new(Arc::new(RgReconstruction::new(split)), bumps()).unwrap();
+    let f = Concat::new(vec![Box::new(cc), Box::new(ip)]).unwrap();
+    let theta: Array1<f64> = normal(&[f.len()], seed).into_dimensionality().unwrap();
+    let couplings = pairs
+        .iter()
+        .zip(theta.iter())
+        .map(|((c, d, sh), &t)| Coupling {
+            c: *c,
+            d: *d,
+            shift: [sh[0], sh[1]],
+            theta: t,
+        })
+        .collect();
+    let cond = ConditionalEnergy::new(ConditionalSpec {
+        wavelet: "db2".into(),
+        fine: [2 * m, 2 * m],
+        gamma: 0.8,
+        couplings: Couplings::new(vec![true, true, true, false], [m, m], couplings).unwrap(),
+        potential: Potential::new(
+            bumps(),
+            theta.slice(s![pairs.len()..]).to_vec(),
+            [-8.0, 8.0],
+        )
+        .unwrap(),
+    })
+    .unwrap();
+    (cond, LinearEnergy::new(f, theta).unwrap())
+}
+
+#[test]
+fn conditional_energy_and_detail_gradient_equal_the_feature_oracle() {
+    let m = 8;
+    for (r, seed) in [(1, 1), (2, 2), (3, 3)] {
+        let (cond, oracle) = conditional(m, r, seed);
+        let mut ws = Workspace::new();
+        let x = normal(&[4, m, m], 10 + seed);
+        let mut g = ArrayD::zeros(IxDyn(&[4, m, m]));
+        let e_ref = oracle.energy_and_gradient(x.view(), g.view_mut(), &mut ws);
+        let details = x.slice(s![..3, .., ..]).to_owned().into_dyn();
+        let coarse = x.slice(s![3, .., ..]).to_owned().into_dyn();
+        let mut gd = ArrayD::zeros(IxDyn(&[3, m, m]));
+        let e = cond.evaluate(
+            details.view(),
+            coarse.view(),
+            gd.view_mut(),
+            None,
+            Support::Confined,
+            &mut ws,
+        );
+        assert!(
+            (e - e_ref).abs() <= 1e-9 * e_ref.abs().max(1.0),
+            "r = {r}: {e} vs {e_ref}"
+        );
+        let gref = g.slice(s![..3, .., ..]);
+        let err = gd
+            .iter()
+            .zip(gref.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(err < 1e-8, "r = {r}: detail gradient differs by {err}");
+    }
+}
+
+#[test]
+fn conditional_coarse_gradient_matches_central_differences() {
+    let m = 8;
+    let (cond, _) = conditional(m, 2, 7);
+    let mut ws = Workspace::new();
+    let details = normal(&[3, m, m], 20);
+    let coarse = normal(&[m, m], 21);
+    let mut gd = ArrayD::zeros(IxDyn(&[3, m, m]));
+    let mut gc = ArrayD::zeros(IxDyn(&[m, m]));
+    cond.evaluate(
+        details.view(),
+        coarse.view(),
+        gd.view_mut(),
+        Some(gc.view_mut()),
+        Support::Extended,
+        &mut ws,
+    );
+    let h = 1e-5;
+    for idx in [[0, 0], [3, 5], [7, 7], [4, 1]] {
+        let mut e = [0.0; 2];
+        for (k, sign) in [1.0, -1.0].iter().enumerate() {
+            let mut c = coarse.clone();
+            c[IxDyn(&idx)] += sign * h;
+            let mut gd2 = gd.clone();
+            e[k] = cond.evaluate(
+                details.view(),
+                c.view(),
+                gd2.view_mut(),
+                None,
+                Support::Extended,
+                &mut ws,
+            );
+        }
+        let fd = (e[0] - e[1]) / (2.0 * h);
+        let g = gc[IxDyn(&idx)];
+        assert!(
+            (fd - g).abs() < 1e-5 * g.abs().max(1.0),
+            "{idx:?}: {fd} vs {g}"
+        );
+    }
+}
+
+#[test]
+fn field_energy_equals_the_feature_oracle() {
+    let m = 8;
+    let qc = QuadraticCouplings::window(&[m, m], 2).unwrap();
+    let shifts = qc.shifts().to_vec();
+    let sp = ScalarPotential::new(&[m, m], bumps()).unwrap();
+    let f = Concat::new(vec![Box::new(qc), Box::new(sp)]).unwrap();
+    let theta: Array1<f64> = normal(&[f.len()], 3).into_dimensionality().unwrap();
+    let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
+    let couplings = shifts
+        .iter()
+        .zip(theta.iter())
+        .map(|(sh, &t)| Coupling {
+            c: 0,
+            d: 0,
+            shift: [sh[0], sh[1]],
+            theta: t,
+        })
+        .collect();
+    let fe = FieldEnergy::new(
+        Couplings::new(vec![true], [m, m], couplings).unwrap(),
+        Some(
+            Potential::new(
+                bumps(),
+                theta.slice(s![shifts.len()..]).to_vec(),
+                [-8.0, 8.0],
+            )
+            .unwrap(),
+        ),
+    )
+    .unwrap();
+    let mut ws = Workspace::new();
+    let x = normal(&[m, m], 4);
+    let (mut g1, mut g2) = (ArrayD::zeros(IxDyn(&[m, m])), ArrayD::zeros(IxDyn(&[m, m])));
+    let e1 = oracle.energy_and_gradient(x.view(), g1.view_mut(), &mut ws);
+    let e2 = fe.energy_and_gradient(x.view(), g2.view_mut(), &mut ws);
+    assert!((e1 - e2).abs() < 1e-9 * e1.abs().max(1.0), "{e1} vs {e2}");
+    let err = g1
+        .iter()
+        .zip(&g2)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err < 1e-8, "gradient differs by {err}");
+}
+
+#[test]
+fn potential_table_agrees_with_the_basis_sum_and_is_infinite_outside_its_support() {
+    let p = Potential::new(bumps(), vec![1.0, -2.0, 0.5, 3.0, -1.0], [-4.0, 4.0]).unwrap();
+    let mut worst = 0.0f64;
+    for i in 0..=1000 {
+        let t = -4.0 + 8.0 * i as f64 / 1000.0 * 0.999_9;
+        let (v, d) = p.eval(t).unwrap();
+        let (ve, de) = p.exact(t);
+        worst = worst.max((v - ve).abs()).max((d - de).abs() * 1e-2);
+    }
+    assert!(worst < 1e-10, "table error {worst}");
+    assert!(p.eval(4.01).is_none() && p.eval(-4.01).is_none() && p.eval(f64::NAN).is_none());
+    // Errors: mismatched coefficients, bad support, NaN coefficients.
+    assert!(Potential::new(bumps(), vec![1.0; 4], [-1.0, 1.0]).is_err());
+    assert!(Potential::new(bumps(), vec![1.0; 5], [1.0, 1.0]).is_err());
+    assert!(Potential::new(bumps(), vec![f64::NAN; 5], [-1.0, 1.0]).is_err());
+}
+
+#[test]
+fn couplings_reject_inconsistent_specifications() {
+    let c = |c, d| Coupling {
+        c,
+        d,
+        shift: [0, 1],
+        theta: 1.0,
+    };
+    // Two conditioning channels.
+    assert!(Couplings::new(vec![true, false, false], [4, 4], vec![c(1, 2)]).is_err());
+    // Channel out of range.
+    assert!(Couplings::new(vec![true], [4, 4], vec![c(0, 1)]).is_err());
+    // Non-finite coefficient.
+    let mut bad = c(0, 0);
+    bad.theta = f64::INFINITY;
+    assert!(Couplings::new(vec![true], [4, 4], vec![bad]).is_err());
+    // A field energy has one free channel.
+    let two = Couplings::new(vec![true, true], [4, 4], vec![c(0, 1)]).unwrap();
+    assert!(FieldEnergy::new(two, None).is_err());
+}
