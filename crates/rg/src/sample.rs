@@ -41,8 +41,8 @@ impl Default for SamplingConfig {
         Self {
             samples: 100,
             seed: 0,
-            steps: 200,
-            coarse_chains: 16,
+            steps: 300,
+            coarse_chains: 32,
             coarse_warmup: 5000,
             coarse_steps: 1000,
             adapt_steps: 300,
@@ -114,7 +114,7 @@ pub(crate) fn run_mala<E: Energy>(
     rng: &mut wcrg_core::rng::Rng,
     ws: &mut Workspace,
     trace: bool,
-) -> Result<(ArrayD<f64>, usize, usize, Vec<f64>)> {
+) -> Result<(ArrayD<f64>, usize, usize, Vec<[f64; 3]>)> {
     let mala = Mala::new(energy, step)?;
     let mut state = mala.init(x0, ws)?;
     let (mut acc, mut div) = (0, 0);
@@ -124,7 +124,14 @@ pub(crate) fn run_mala<E: Energy>(
         acc += info.accepted as usize;
         div += info.divergent as usize;
         if trace {
-            energies.push(info.energy);
+            let x = mala.position(&state);
+            let n = x.len() as f64;
+            let mean = x.sum() / n;
+            energies.push([
+                info.energy,
+                mean * mean,
+                x.iter().map(|v| v * v).sum::<f64>() / n,
+            ]);
         }
     }
     Ok((mala.position(&state).to_owned(), acc, div, energies))
@@ -164,8 +171,8 @@ fn adapt<E: Energy + Clone, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
 }
 
 impl WcrgModel {
-    /// Generates fields coarse to fine: $x_J$ by MALA on $U_J$ from $x_J = 0$, then for
-    /// $j = J, \dots, 1$ each $\bar x_j \mid x_j$ by MALA on $\bar E_j$ from $\bar x_j = 0$
+    /// Generates fields coarse to fine: $x_J$ by MALA on $U_J$ (with sign flips), then for
+    /// $j = J, \dots, 1$ each $\bar x_j \mid x_j$ by MALA on $\bar E_j$ from unit white noise
     /// and $x_{j-1} = \gamma_j(G^\top x_j + \bar G^\top\bar x_j)$. Each scale's step size is
     /// adapted first on `adapt_chains` chains; every sample has its own random stream.
     ///
@@ -295,8 +302,10 @@ impl WcrgModel {
     /// Integrated autocorrelation times (in MALA steps) of each scale's sampler, measured on
     /// chains started at data: for $j = 1..J$, `chains` chains of $\bar x_j \mid x_j$ with
     /// $(\bar x_j, x_j)$ from `data`, and for $x_J$ chains from the data's coarsest fields;
-    /// the observable is the chain's energy. Returns `(level, τ_int, acceptance)` per scale,
-    /// $j = 1..J$ then the coarsest ($J$). Step sizes are adapted as in sampling.
+    /// Returns `(level, τ_int, acceptance)` per scale,
+    /// $j = 1..J$ then the coarsest ($J$). Step sizes are adapted as in sampling. τ_int is the
+    /// largest over three observables of the chain: its energy, the squared mean and the mean
+    /// square of its state.
     ///
     /// # Errors
     /// As [`WcrgModel::decompose`]; fewer chains than data fields.
@@ -407,7 +416,11 @@ fn measure<E: Energy, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
             let (_, acc, _, trace) = run_mala(energy, step, x0, steps, &mut rng, &mut ws, true)?;
-            let tau = integrated_time(&trace)?;
+            let mut tau = 0.0f64;
+            for k in 0..3 {
+                let series: Vec<f64> = trace.iter().map(|t| t[k]).collect();
+                tau = tau.max(integrated_time(&series)?);
+            }
             Ok((tau, acc as f64 / steps as f64))
         })
         .collect();
@@ -430,7 +443,7 @@ fn measure<E: Energy, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
     })
 }
 
-type Run = Result<(ArrayD<f64>, usize, usize, Vec<f64>)>;
+type Run = Result<(ArrayD<f64>, usize, usize, Vec<[f64; 3]>)>;
 type ChainRun = Result<(Vec<ArrayD<f64>>, usize, usize, usize)>;
 
 fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>, (f64, f64))> {
@@ -532,7 +545,8 @@ fn coarse_chains(
     Ok((x, acc as f64 / total, div as f64 / total))
 }
 
-/// A starting point of the details inside the potential's support: $\bar x = 0$ if it is, else
+/// A starting point of the details inside the potential's support: unit white noise or
+/// $\bar x = 0$ if one of them is, else
 /// the first state of at most 500 MALA steps on the energy extended beyond the support that is
 /// (a burn-in choice; it does not change the law being sampled afterwards).
 fn start_inside(
@@ -542,6 +556,13 @@ fn start_inside(
     rng: &mut wcrg_core::rng::Rng,
     ws: &mut Workspace,
 ) -> Option<ArrayD<f64>> {
+    // White noise of unit variance: the details' variance on the data, by the choice of γ_j.
+    let noise = ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, rng)
+    });
+    if energy.energy(noise.view(), ws).is_finite() {
+        return Some(noise);
+    }
     let zero = ArrayD::zeros(IxDyn(shape));
     if energy.energy(zero.view(), ws).is_finite() {
         return Some(zero);
