@@ -114,7 +114,7 @@ pub(crate) fn run_mala<E: Energy>(
     rng: &mut wcrg_core::rng::Rng,
     ws: &mut Workspace,
     trace: bool,
-) -> Result<(ArrayD<f64>, usize, usize, Vec<[f64; 3]>)> {
+) -> Run {
     let mala = Mala::new(energy, step)?;
     let mut state = mala.init(x0, ws)?;
     let (mut acc, mut div) = (0, 0);
