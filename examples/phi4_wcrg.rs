@@ -210,6 +210,7 @@ fn run() -> Res<()> {
         phi4.as_ref().map(|p| p as &dyn wcrg::core::Energy);
     let rep = Report::compare(&model, generated.fields.view(), reference.view(), truth)?;
     std::fs::write(out.join("report.json"), rep.to_json())?;
+    wcrg::rg::plots::write_all(&out, &rep, generated.fields.view(), reference.view())?;
     print!("{}", rep.summary());
     println!(
         "wrote {} in {:.1} s total",

@@ -67,6 +67,8 @@ mod error;
 mod fit;
 pub mod io;
 mod model;
+#[cfg(feature = "plots")]
+pub mod plots;
 mod potential;
 mod refine;
 mod report;

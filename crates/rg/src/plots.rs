@@ -1,0 +1,329 @@
+//! PNG pictures of a report: power spectra, histograms, per-scale standard deviations, field
+//! grids, and log–log line plots (feature `plots`; fonts are bundled, nothing is read from the
+//! system).
+
+use std::path::Path;
+use std::sync::Once;
+
+use ndarray::{ArrayView2, ArrayView3, Axis};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{Result, RgError};
+use crate::report::Report;
+
+fn fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled DejaVu Sans is a valid font; registering it cannot fail.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+fn err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> RgError + '_ {
+    move |e| {
+        wcrg_core::Error::Io {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        }
+        .into()
+    }
+}
+
+/// One curve of a line plot: name, points `(x, y, y error)`.
+pub type Series<'a> = (&'a str, Vec<(f64, f64, f64)>);
+
+/// A log–log (or log-y / linear) line plot with error bars, written as PNG.
+///
+/// # Errors
+/// I/O failures; no positive points on a log axis.
+pub fn line_plot(
+    path: &Path,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    (log_x, log_y): (bool, bool),
+    series: &[Series<'_>],
+) -> Result<()> {
+    fonts();
+    let e = err(path);
+    let pts = series.iter().flat_map(|s| s.1.iter());
+    let ok = |v: f64, log: bool| v.is_finite() && (!log || v > 0.0);
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for &(x, y, _) in pts {
+        if ok(x, log_x) && ok(y, log_y) {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+    }
+    if !(x0 < x1 && y0 <= y1) {
+        return Err(RgError::Mismatch(format!("{title}: nothing to plot")));
+    }
+    if y0 == y1 {
+        y1 = y0 + 1.0;
+    }
+    let (ylo, yhi) = if log_y {
+        (y0 / 1.5, y1 * 1.5)
+    } else {
+        (y0 - 0.05 * (y1 - y0), y1 + 0.05 * (y1 - y0))
+    };
+    let root = BitMapBackend::new(path, (800, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    let colors = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
+    macro_rules! draw {
+        ($xr:expr, $yr:expr) => {{
+            let mut chart = ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 22))
+                .margin(12)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .build_cartesian_2d($xr, $yr)
+                .map_err(&e)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .label_style(("sans-serif", 15))
+                .draw()
+                .map_err(&e)?;
+            for (i, (name, points)) in series.iter().enumerate() {
+                let c = colors[i % colors.len()];
+                let good: Vec<(f64, f64, f64)> = points
+                    .iter()
+                    .copied()
+                    .filter(|&(x, y, _)| ok(x, log_x) && ok(y, log_y))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(
+                        good.iter().map(|&(x, y, _)| (x, y)),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(&e)?
+                    .label(*name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                chart
+                    .draw_series(good.iter().filter(|p| p.2 > 0.0).map(|&(x, y, s)| {
+                        let lo = if log_y { (y - s).max(y * 1e-3) } else { y - s };
+                        ErrorBar::new_vertical(x, lo, y, y + s, c.filled(), 6)
+                    }))
+                    .map_err(&e)?;
+                chart
+                    .draw_series(
+                        good.iter()
+                            .map(|&(x, y, _)| Circle::new((x, y), 3, c.filled())),
+                    )
+                    .map_err(&e)?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 16))
+                .draw()
+                .map_err(&e)?;
+        }};
+    }
+    match (log_x, log_y) {
+        (true, true) => draw!((x0 / 1.2..x1 * 1.2).log_scale(), (ylo..yhi).log_scale()),
+        (false, true) => draw!(x0..x1, (ylo..yhi).log_scale()),
+        (true, false) => draw!((x0 / 1.2..x1 * 1.2).log_scale(), ylo..yhi),
+        (false, false) => draw!(x0..x1, ylo..yhi),
+    }
+    root.present().map_err(&e)?;
+    Ok(())
+}
+
+/// Histograms of the report (φ and every detail channel), one panel each, log-y.
+///
+/// # Errors
+/// I/O failures.
+pub fn histograms(path: &Path, report: &Report) -> Result<()> {
+    fonts();
+    let e = err(path);
+    let n = report.histograms.len();
+    let cols = 4.min(n.max(1));
+    let rows = n.div_ceil(cols);
+    let root = BitMapBackend::new(path, (300 * cols as u32, 240 * rows as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(&e)?;
+    for (h, area) in report
+        .histograms
+        .iter()
+        .zip(root.split_evenly((rows, cols)))
+    {
+        let (x0, x1) = (h.centres[0], h.centres[h.centres.len() - 1]);
+        let ymax = h
+            .reference
+            .iter()
+            .chain(&h.generated)
+            .fold(0.0f64, |a, &b| a.max(b));
+        let floor = ymax * 1e-4;
+        let mut chart = ChartBuilder::on(&area)
+            .caption(format!("{} (KL {:.1e})", h.name, h.kl), ("sans-serif", 16))
+            .margin(6)
+            .x_label_area_size(25)
+            .y_label_area_size(45)
+            .build_cartesian_2d(x0..x1, (floor..ymax * 1.5).log_scale())
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(&e)?;
+        for (probs, c) in [(&h.reference, BLACK), (&h.generated, RED)] {
+            chart
+                .draw_series(LineSeries::new(
+                    h.centres
+                        .iter()
+                        .zip(probs.iter())
+                        .map(|(&x, &p)| (x, p.max(floor))),
+                    c.stroke_width(2),
+                ))
+                .map_err(&e)?;
+        }
+    }
+    root.present().map_err(&e)?;
+    Ok(())
+}
+
+/// A grid of fields `(N, L, L)` as a grayscale PNG: `rows` rows of `cols` fields, each scaled
+/// to `pixels` pixels, on the common range of all fields shown.
+///
+/// # Errors
+/// I/O failures; fewer fields than cells.
+pub fn field_grid(
+    path: &Path,
+    fields: ArrayView3<'_, f64>,
+    rows: usize,
+    cols: usize,
+    pixels: usize,
+) -> Result<()> {
+    let cells = rows * cols;
+    if fields.shape()[0] < cells || pixels == 0 {
+        return Err(RgError::Mismatch(format!(
+            "a {rows}x{cols} grid needs {cells} fields, got {}",
+            fields.shape()[0]
+        )));
+    }
+    let shown: Vec<ArrayView2<'_, f64>> =
+        (0..cells).map(|i| fields.index_axis(Axis(0), i)).collect();
+    let (lo, hi) = shown
+        .iter()
+        .flat_map(|f| f.iter())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let gap = 4;
+    let (w, h) = (
+        cols * pixels + (cols + 1) * gap,
+        rows * pixels + (rows + 1) * gap,
+    );
+    let mut img = vec![255u8; w * h];
+    for (i, f) in shown.iter().enumerate() {
+        let (r, c) = (i / cols, i % cols);
+        let (oy, ox) = (gap + r * (pixels + gap), gap + c * (pixels + gap));
+        let (ny, nx) = (f.shape()[0], f.shape()[1]);
+        for py in 0..pixels {
+            for px in 0..pixels {
+                let v = f[[py * ny / pixels, px * nx / pixels]];
+                let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+                img[(oy + py) * w + ox + px] = (255.0 * t).round() as u8;
+            }
+        }
+    }
+    write_gray(path, &img, w, h)
+}
+
+fn write_gray(path: &Path, img: &[u8], w: usize, h: usize) -> Result<()> {
+    let e = err(path);
+    let file = std::fs::File::create(path).map_err(&e)?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w as u32, h as u32);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(err(path))?;
+    writer.write_image_data(img).map_err(err(path))?;
+    Ok(())
+}
+
+/// Writes the report's pictures into `dir`: `power_spectrum.png`, `histograms.png`,
+/// `per_scale_std.png`, `fields_generated.png` and `fields_reference.png` (4×4 grids).
+///
+/// # Errors
+/// I/O failures.
+pub fn write_all(
+    dir: &Path,
+    report: &Report,
+    generated: ArrayView3<'_, f64>,
+    reference: ArrayView3<'_, f64>,
+) -> Result<()> {
+    let ps = |f: fn(&crate::report::SpectrumBin) -> [f64; 2]| -> Vec<(f64, f64, f64)> {
+        report
+            .power_spectrum
+            .iter()
+            .filter(|b| b.k > 0.0)
+            .map(|b| (b.k, f(b)[0], f(b)[1]))
+            .collect()
+    };
+    line_plot(
+        &dir.join("power_spectrum.png"),
+        "radially averaged power spectrum",
+        ("|k| (units of 2π/L)", "P(k)"),
+        (true, true),
+        &[
+            ("reference", ps(|b| b.reference)),
+            ("generated", ps(|b| b.generated)),
+        ],
+    )?;
+    histograms(&dir.join("histograms.png"), report)?;
+    let sd = |gen_: bool| -> Vec<(f64, f64, f64)> {
+        report
+            .per_scale_std
+            .iter()
+            .map(|s| {
+                (
+                    s.level as f64,
+                    if gen_ { s.generated } else { s.reference },
+                    0.0,
+                )
+            })
+            .collect()
+    };
+    line_plot(
+        &dir.join("per_scale_std.png"),
+        "standard deviation of x_j",
+        ("scale j", "std"),
+        (false, false),
+        &[("reference", sd(false)), ("generated", sd(true))],
+    )?;
+    let cells = 16.min(generated.shape()[0]).min(reference.shape()[0]);
+    let side = (cells as f64).sqrt() as usize;
+    if side > 0 {
+        field_grid(
+            &dir.join("fields_generated.png"),
+            generated,
+            side,
+            side,
+            128,
+        )?;
+        field_grid(
+            &dir.join("fields_reference.png"),
+            reference,
+            side,
+            side,
+            128,
+        )?;
+    }
+    Ok(())
+}
