@@ -195,12 +195,13 @@ fn run() -> Res<()> {
     );
     for s in &generated.scales {
         println!(
-            "  {} {}: step {:.3e}, acceptance {:.3}, support rejections {:.2e}",
+            "  {} {}: step {:.3e}, acceptance {:.3}, support rejections {:.2e}, unconfined samples {}",
             if s.coarsest { "coarsest" } else { "scale" },
             s.level,
             s.step_size,
             s.acceptance,
-            s.support_rejections
+            s.support_rejections,
+            s.unconfined_samples
         );
     }
     write_fields(out.join("generated.npy"), generated.fields.view())?;

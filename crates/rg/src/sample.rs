@@ -93,6 +93,10 @@ pub struct ScaleSampling {
     pub acceptance: f64,
     /// Fraction of proposals rejected for leaving the potential's support (or non-finite).
     pub support_rejections: f64,
+    /// Samples whose coarse field put every starting point outside the support (500 tries):
+    /// their details were sampled with the potential extended beyond its support
+    /// ([`crate::Support::Extended`]). Should be 0 or a handful in thousands.
+    pub unconfined_samples: usize,
 }
 
 /// Generated fields and per-scale sampling statistics.
@@ -239,6 +243,7 @@ impl WcrgModel {
             step_size: step,
             acceptance: acc,
             support_rejections: div,
+            unconfined_samples: 0,
         });
         check_moves(&report, "the coarsest field")?;
 
@@ -261,21 +266,23 @@ impl WcrgModel {
                 st.child(1),
                 0.05,
             )?;
+            let unconfined = std::sync::atomic::AtomicUsize::new(0);
             let runs: Vec<Run> = (0..n)
                 .into_par_iter()
                 .map_init(Workspace::new, |ws, i| {
                     let mut rng = st.rng(i as u64);
                     let energy = Conditioned::new(cond, xv.index_axis(Axis(0), i))?;
-                    let x0 =
-                        start_inside(&energy, step, &dshape, &mut rng, ws).ok_or_else(|| {
-                            RgError::Sampling {
-                            stage: format!("scale {}, sample {i}", j + 1),
-                            detail:
-                                "no starting point inside the support of the potential was found"
-                                    .into(),
+                    let r = match start_inside(&energy, step, &dshape, &mut rng, ws) {
+                        Some(x0) => run_mala(energy, step, x0, cfg.steps, &mut rng, ws, false),
+                        None => {
+                            // The coarse field alone puts x_{j-1} outside the fitted range:
+                            // sample this field with the potential extended beyond it.
+                            unconfined.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let extended = energy.with_support(crate::Support::Extended);
+                            let x0 = ArrayD::zeros(IxDyn(&dshape));
+                            run_mala(extended, step, x0, cfg.steps, &mut rng, ws, false)
                         }
-                        })?;
-                    let r = run_mala(energy, step, x0, cfg.steps, &mut rng, ws, false);
+                    };
                     tick();
                     r
                 })
@@ -287,6 +294,7 @@ impl WcrgModel {
                 step_size: step,
                 acceptance: stats.0,
                 support_rejections: stats.1,
+                unconfined_samples: unconfined.into_inner(),
             });
             check_moves(&report, &format!("scale {}", j + 1))?;
             x = cond.split().merge_batch(x.view(), details.view())?;
