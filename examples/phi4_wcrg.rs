@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
 //!     [--seed 0] [--steps 200] [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy]
-//!     [--wavelet db2] [--coarsest 4] [--window 2] [--bumps 20] [--symmetric true|false]
+//!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
 //! ```
 //!
 //! With no arguments: generates 1000 training and 1000 reference fields of 2-D φ⁴ ($\lambda = 1$)
@@ -144,7 +144,7 @@ fn run() -> Res<()> {
     let defaults = WcrgConfig::default();
     let config = WcrgConfig::default()
         .wavelet(&args.get("wavelet", defaults.wavelet.clone())?)
-        .coarsest(args.get("coarsest", defaults.coarsest)?)
+        .coarsest(args.get("coarsest", (side / 8).max(4))?)
         .window(args.get("window", defaults.window)?)
         .bumps(args.get("bumps", defaults.bumps)?)
         .symmetric(args.get("symmetric", args.path("data").is_none())?);

@@ -24,8 +24,10 @@ use crate::potential::Potential;
 pub struct WcrgConfig {
     /// Orthogonal wavelet of the splits (a built-in family name, e.g. `"db4"`).
     pub wavelet: String,
-    /// Side of the coarsest field $x_J$; $J = \log_2(L / \text{coarsest})$.
-    pub coarsest: usize,
+    /// Side of the coarsest field $x_J$, $J = \log_2(L / \text{coarsest})$; `None` (the
+    /// default) takes $L/8$, at least 4: three scales, whose coarsest field is then fitted with
+    /// all-pairs couplings by maximum likelihood.
+    pub coarsest: Option<usize>,
     /// Radius $r$ of the conditional couplings' shift window ($\|s\|_\infty \le r$); at scales
     /// whose side $m$ is smaller than $2r + 1$ the radius is $\lfloor (m-1)/2\rfloor$.
     pub window: usize,
@@ -69,7 +71,7 @@ impl Default for WcrgConfig {
     fn default() -> Self {
         Self {
             wavelet: "db2".into(),
-            coarsest: 4,
+            coarsest: None,
             window: 2,
             bumps: 20,
             coarse_model: CoarseModel::Potential { bumps: 20 },
@@ -91,7 +93,7 @@ impl WcrgConfig {
     }
     /// Sets the side of the coarsest field.
     pub fn coarsest(mut self, n: usize) -> Self {
-        self.coarsest = n;
+        self.coarsest = Some(n);
         self
     }
     /// Sets the conditional couplings' window radius.
@@ -137,20 +139,20 @@ impl WcrgConfig {
         if ny != nx {
             return Err(bad("the RG pipeline needs square fields".into()));
         }
-        if self.coarsest < 2
-            || ny % self.coarsest != 0
-            || !(ny / self.coarsest).is_power_of_two()
-            || ny == self.coarsest
+        let coarsest = self.coarsest.unwrap_or((ny / 8).max(4));
+        if coarsest < 2
+            || ny % coarsest != 0
+            || !(ny / coarsest).is_power_of_two()
+            || ny == coarsest
         {
             return Err(bad(format!(
-                "the side must be the coarsest side {} times a power of two >= 2",
-                self.coarsest
+                "the side must be the coarsest side {coarsest} times a power of two >= 2"
             )));
         }
-        if self.window == 0 || self.coarsest < 3 {
+        if self.window == 0 || coarsest < 3 {
             return Err(wcrg_core::Error::InvalidParameter {
                 name: "window / coarsest".into(),
-                value: format!("{} / {}", self.window, self.coarsest),
+                value: format!("{} / {coarsest}", self.window),
                 reason: "need a window radius >= 1 and a coarsest side >= 3".into(),
             }
             .into());
@@ -163,7 +165,7 @@ impl WcrgConfig {
             }
             .into());
         }
-        Ok((ny / self.coarsest).trailing_zeros() as usize)
+        Ok((ny / coarsest).trailing_zeros() as usize)
     }
 }
 
@@ -445,7 +447,7 @@ pub(crate) fn all_shifts(m: usize) -> Vec<Vec<isize>> {
 pub(crate) fn fit_coarsest(
     cfg: &WcrgConfig,
     x: ArrayView3<'_, f64>,
-) -> Result<(FieldEnergy, CoarseFit)> {
+) -> Result<(FieldEnergy, CoarseFit, Vec<Vec<f64>>)> {
     let m = x.shape()[1];
     let shifts = all_shifts(m);
     let qc = QuadraticCouplings::new(&[m, m], shifts.clone())?;
@@ -463,8 +465,8 @@ pub(crate) fn fit_coarsest(
     };
     let sm = solve(&*features, x.into_dyn(), cfg.ridge, "coarsest field energy")?;
     let build = |theta: &[f64]| field_energy(m, &shifts, theta, potential.clone());
-    let (theta, refinement) = if cfg.coarse_ml_iterations > 0 {
-        let (t, r) = crate::refine::refine(
+    let (theta, refinement, starts) = if cfg.coarse_ml_iterations > 0 {
+        let (t, r, starts) = crate::refine::refine(
             &*features,
             sm.theta.clone(),
             &build,
@@ -472,9 +474,9 @@ pub(crate) fn fit_coarsest(
             cfg.coarse_ml_iterations,
             cfg.seed,
         )?;
-        (t, Some(r))
+        (t, Some(r), starts)
     } else {
-        (sm.theta.clone(), None)
+        (sm.theta.clone(), None, Vec::new())
     };
     let energy = build(theta.as_slice().expect("contiguous"))?;
     Ok((
@@ -486,6 +488,7 @@ pub(crate) fn fit_coarsest(
             train_loss: sm.train_loss,
             refinement,
         },
+        starts,
     ))
 }
 

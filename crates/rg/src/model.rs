@@ -46,6 +46,10 @@ pub struct WcrgModel {
     scales: Vec<Scale>,
     coarsest: FieldEnergy,
     coarsest_fit: CoarseFit,
+    /// Final states of the maximum-likelihood chains (samples of the fitted coarsest law), where
+    /// the coarsest-field sampler starts; empty without refinement (start at 0).
+    #[serde(default)]
+    coarse_starts: Vec<Vec<f64>>,
     #[serde(skip)]
     shape_vec: Vec<usize>,
 }
@@ -99,7 +103,7 @@ impl WcrgModel {
                 p("fit", level, levels + 1);
             }
         }
-        let (coarsest, coarsest_fit) = fit_coarsest(config, x.view())?;
+        let (coarsest, coarsest_fit, coarse_starts) = fit_coarsest(config, x.view())?;
         if let Some(p) = progress {
             p("fit", levels + 1, levels + 1);
         }
@@ -109,6 +113,7 @@ impl WcrgModel {
             scales,
             coarsest,
             coarsest_fit,
+            coarse_starts,
             shape_vec: shape.to_vec(),
         })
     }
@@ -136,6 +141,17 @@ impl WcrgModel {
     /// The energy $U_J$ of the coarsest field.
     pub fn coarsest(&self) -> &FieldEnergy {
         &self.coarsest
+    }
+
+    /// Starting state of coarsest-field chain `c`.
+    pub(crate) fn coarse_start(&self, c: usize) -> ArrayD<f64> {
+        let shape = self.coarsest.field_shape().to_vec();
+        match self.coarse_starts.get(c % self.coarse_starts.len().max(1)) {
+            Some(v) if v.len() == shape.iter().product::<usize>() => {
+                ArrayD::from_shape_vec(IxDyn(&shape), v.clone()).expect("sized")
+            }
+            _ => ArrayD::zeros(IxDyn(&shape)),
+        }
     }
 
     /// What the coarsest fit measured.

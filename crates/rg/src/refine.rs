@@ -43,7 +43,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
     data: ArrayView3<'_, f64>,
     iterations: usize,
     seed: u64,
-) -> Result<(Array1<f64>, Refinement)> {
+) -> Result<(Array1<f64>, Refinement, Vec<Vec<f64>>)> {
     let k = features.len();
     let n = data.shape()[0];
     let shape = features.field_shape().to_vec();
@@ -153,11 +153,14 @@ pub(crate) fn refine<F: Features + ?Sized>(
     }
     let tail = &history[history.len() / 2..];
     let avg = tail.iter().fold(Array1::zeros(k), |a, t| a + t) / tail.len() as f64;
+    // The chains' final states: where the sampler's coarsest chains start.
+    let starts = states.iter().map(|x| x.iter().copied().collect()).collect();
     Ok((
         avg,
         Refinement {
             iterations,
             max_mismatch: mismatch,
         },
+        starts,
     ))
 }

@@ -228,14 +228,15 @@ impl WcrgModel {
         let shape = self.coarsest().field_shape().to_vec();
         let st = streams.child(1000);
         let step = adapt(
-            |_| Ok((self.coarsest(), ArrayD::zeros(IxDyn(&shape)))),
+            |c| Ok((self.coarsest(), self.coarse_start(c))),
             cfg.adapt_chains,
             cfg.adapt_steps,
             cfg.target_acceptance,
             st.child(1),
             0.05,
         )?;
-        let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &tick)?;
+        let starts = |c: usize| self.coarse_start(c);
+        let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &starts, &tick)?;
         let mut x = x;
         report.push(ScaleSampling {
             level: levels,
@@ -496,6 +497,7 @@ fn coarse_chains(
     cfg: &SamplingConfig,
     streams: &Streams,
     shape: &[usize],
+    start: &(dyn Fn(usize) -> ArrayD<f64> + Sync),
     tick: &(dyn Fn() + Sync),
 ) -> Result<(ArrayD<f64>, f64, f64)> {
     let n = cfg.samples;
@@ -507,7 +509,7 @@ fn coarse_chains(
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
             let mala = Mala::new(energy, step)?;
-            let mut state = mala.init(ArrayD::zeros(IxDyn(shape)), &mut ws)?;
+            let mut state = mala.init(start(c), &mut ws)?;
             let (mut acc, mut div, mut total) = (0, 0, 0);
             let mut flipped = ArrayD::zeros(IxDyn(shape));
             let mut grad = ArrayD::zeros(IxDyn(shape));
