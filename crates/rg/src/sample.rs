@@ -34,6 +34,9 @@ pub struct SamplingConfig {
     pub adapt_chains: usize,
     /// Target acceptance of the adaptation.
     pub target_acceptance: f64,
+    /// Steps at a quarter of the adapted step size run before the `steps` at each conditional
+    /// scale (MALA from a white-noise start accepts little until it nears the typical set).
+    pub burn_in: usize,
 }
 
 impl Default for SamplingConfig {
@@ -48,6 +51,7 @@ impl Default for SamplingConfig {
             adapt_steps: 300,
             adapt_chains: 4,
             target_acceptance: 0.574,
+            burn_in: 100,
         }
     }
 }
@@ -141,7 +145,9 @@ pub(crate) fn run_mala<E: Energy>(
     Ok((mala.position(&state).to_owned(), acc, div, energies))
 }
 
-/// Dual-averaging adaptation on `chains` chains; returns the geometric mean of final steps.
+/// Dual-averaging adaptation on `chains` chains, in two phases of `steps` steps (the second
+/// restarted from the first's step, on the burnt-in chain); returns the geometric mean of the
+/// final steps.
 fn adapt<E: Energy + Clone, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
     make: F,
     chains: usize,
@@ -156,15 +162,21 @@ fn adapt<E: Energy + Clone, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
             let (energy, x0) = make(c)?;
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
-            let mut da = DualAveraging::new(step0, target)?;
             let mut mala = Mala::new(energy, step0)?;
             let mut state = mala.init(x0, &mut ws)?;
-            for _ in 0..steps {
-                let info = mala.step(&mut state, &mut rng, &mut ws);
-                let eps = da.update(info.acceptance_probability);
+            // Two phases: the first also burns the chain in, the second adapts at equilibrium.
+            let mut eps = step0;
+            for _ in 0..2 {
+                let mut da = DualAveraging::new(eps, target)?;
                 mala = mala.with_step_size(eps)?;
+                for _ in 0..steps {
+                    let info = mala.step(&mut state, &mut rng, &mut ws);
+                    let e = da.update(info.acceptance_probability);
+                    mala = mala.with_step_size(e)?;
+                }
+                eps = da.final_step();
             }
-            Ok(da.final_step())
+            Ok(eps)
         })
         .collect();
     let mut log_sum = 0.0;
@@ -274,7 +286,23 @@ impl WcrgModel {
                     let mut rng = st.rng(i as u64);
                     let energy = Conditioned::new(cond, xv.index_axis(Axis(0), i))?;
                     let r = match start_inside(&energy, step, &dshape, &mut rng, ws) {
-                        Some(x0) => run_mala(energy, step, x0, cfg.steps, &mut rng, ws, false),
+                        Some(x0) => {
+                            let x0 = if cfg.burn_in > 0 {
+                                run_mala(
+                                    energy.clone(),
+                                    0.25 * step,
+                                    x0,
+                                    cfg.burn_in,
+                                    &mut rng,
+                                    ws,
+                                    false,
+                                )?
+                                .0
+                            } else {
+                                x0
+                            };
+                            run_mala(energy, step, x0, cfg.steps, &mut rng, ws, false)
+                        }
                         None => {
                             // The coarse field alone puts x_{j-1} outside the fitted range:
                             // sample this field with the potential extended beyond it.
