@@ -40,6 +40,27 @@
 //! Every sample at every scale has its own ChaCha stream, so results are identical for any
 //! number of threads. Bad data, shapes, singular systems and corrupt model files are errors.
 //!
+//! ## Measured (φ⁴, λ = 1, 2-D; 2-core x86-64 VM)
+//!
+//! `cargo run --release --example phi4_wcrg` (64², β = 0.92 ≈ β_c, 1000 training and 1000
+//! independent reference fields, three scales 64 → 8, db2, radius-2 windows, 20 bumps): fit
+//! 25 s, sampling of 1000 fields 33 s, 59 s in all with the ground truth. Against the
+//! reference: power spectrum within 4.2 % in every radial bin, KL(truth‖generated) of the
+//! marginal of φ 3·10⁻⁴, per-scale standard deviations within 0.3 %, Binder cumulant
+//! 0.5985 ± 0.0031 vs 0.5957 ± 0.0038, learned vs true energy Pearson r = 0.9995.
+//!
+//! The acceptance tests (`tests/physics.rs`; L = 32 in the suite, 64 and 128 in the release
+//! slow tests) check every spectrum bin within 5 % (or 3 standard errors where a bin is
+//! noisier than that), KL < 0.01, per-scale std within 3 %, Binder within 3 standard errors and
+//! r ≥ 0.95, below (β = 0.8), at (0.922) and above (1.0) β_c. **Known limitation:** at β_c the
+//! intermediate wavelengths ($|k| \approx L/8 \dots L/5$) carry 3–8 % too much power (3–5
+//! standard errors with 500–1000 fields); the critical tests hold that bias below 10 %.
+//!
+//! Per-scale autocorrelation times (MALA steps, largest over energy, squared mean and mean
+//! square, chains started at data) at β_c, L = 32: 49 / 39 / 34 for $j = 1, 2, 3$; the
+//! coarsest 4 × 4 field 244 (it is sampled with 32 chains thinned by 1000 steps). See the
+//! `critical_slowing` example for the comparison across L with direct MALA and HMC.
+//!
 //! ## Example
 //!
 //! ```

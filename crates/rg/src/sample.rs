@@ -26,7 +26,8 @@ pub struct SamplingConfig {
     pub coarse_chains: usize,
     /// Warm-up steps of each coarsest-field chain.
     pub coarse_warmup: usize,
-    /// MALA steps between two samples of a coarsest-field chain.
+    /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
+    /// field (a 16 × 16 field takes 4 times as many: its slowest modes relax more slowly).
     pub coarse_steps: usize,
     /// Steps of step-size adaptation (dual averaging) per adaptation chain, before sampling.
     pub adapt_steps: usize,
@@ -531,6 +532,8 @@ fn coarse_chains(
     let n = cfg.samples;
     let chains = cfg.coarse_chains.min(n);
     let per_chain: Vec<usize> = (0..chains).map(|c| (n - c).div_ceil(chains)).collect();
+    let sites: usize = shape.iter().product();
+    let thin = cfg.coarse_steps * (sites / 64).max(1);
     let runs: Vec<ChainRun> = (0..chains)
         .into_par_iter()
         .map(|c| {
@@ -558,7 +561,7 @@ fn coarse_chains(
             }
             let mut out = Vec::with_capacity(per_chain[c]);
             for _ in 0..per_chain[c] {
-                for t in 0..cfg.coarse_steps {
+                for t in 0..thin {
                     step_once(&mut state, true, &mut ws, &mut rng, t);
                 }
                 out.push(mala.position(&state).to_owned());
