@@ -101,7 +101,7 @@ pub use energies::{
 };
 pub use error::{Result, RgError};
 pub use fit::{CoarseFit, CoarseModel, ScaleFit, WcrgConfig};
-pub use model::{FORMAT_VERSION, Pyramid, Scale, WcrgModel};
+pub use model::{FORMAT_VERSION, FlowEntry, HessianSpectrum, Pyramid, Scale, WcrgModel};
 pub use potential::{Potential, PotentialSpec};
 pub use refine::Refinement;
 pub use report::{HistogramComparison, Report, ScaleStd, SpectrumBin, pearson};

@@ -390,3 +390,103 @@ impl Energy for WcrgModel {
         self.evaluate(x, grad, ws).0
     }
 }
+
+/// Eigenvalues of a conditional Hessian, and what they say about MALA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HessianSpectrum {
+    /// Scale $j$.
+    pub level: usize,
+    /// Eigenvalues of $\nabla^2_{\bar x}\bar E_j$ at the given field, ascending.
+    pub eigenvalues: Vec<f64>,
+    /// $\lambda_{\max}/\lambda_{\min}$ (infinite if $\lambda_{\min} \le 0$).
+    pub condition_number: f64,
+}
+
+/// One coupling of the RG flow: scale, name and value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowEntry {
+    /// Scale $j$.
+    pub level: usize,
+    /// `"c-d (sy, sx)"` with channels 0–2 = H, V, D and 3 = the coarse field.
+    pub name: String,
+    /// $\theta$.
+    pub theta: f64,
+}
+
+impl WcrgModel {
+    /// The eigenvalue spectrum of the conditional Hessian $\nabla^2_{\bar x}\bar E_j$ of scale
+    /// `level` at the field `x` `(L, L)` (its details and coarse field at that scale), by
+    /// Hessian–vector products and a dense symmetric eigensolver: $O(d^2)$ memory for
+    /// $d = 3(L/2^j)^2$ detail values, so scales with $d \le 12\,288$ only.
+    ///
+    /// # Errors
+    /// A level outside $1..J$, a field of the wrong shape or non-finite, too large a scale.
+    pub fn hessian_spectrum(
+        &self,
+        level: usize,
+        x: ndarray::ArrayView2<'_, f64>,
+    ) -> Result<HessianSpectrum> {
+        use faer::{Mat, Side};
+        if level == 0 || level > self.levels() {
+            return Err(RgError::Mismatch(format!(
+                "level {level} of a {}-scale model",
+                self.levels()
+            )));
+        }
+        let batch = x.insert_axis(Axis(0));
+        let (fields, details) = self.decompose(batch)?;
+        let cond = &self.scales[level - 1].conditional;
+        let d_shape = cond.details_shape().to_vec();
+        let d: usize = d_shape.iter().product();
+        if d > 12_288 {
+            return Err(RgError::Mismatch(format!(
+                "a dense Hessian of {d} detail values is too large; use a coarser scale"
+            )));
+        }
+        let det = details[level - 1].index_axis(Axis(0), 0).to_owned();
+        let coarse = fields[level].index_axis(Axis(0), 0).to_owned();
+        let mut ws = Workspace::new();
+        let mut h = Mat::<f64>::zeros(d, d);
+        let mut e = ArrayD::<f64>::zeros(IxDyn(&d_shape));
+        for i in 0..d {
+            e.as_slice_mut().expect("contiguous")[i] = 1.0;
+            let col = cond.hessian_apply(det.view(), coarse.view(), e.view(), &mut ws);
+            for (r, v) in col.iter().enumerate() {
+                h[(r, i)] = *v;
+            }
+            e.as_slice_mut().expect("contiguous")[i] = 0.0;
+        }
+        let sym = Mat::<f64>::from_fn(d, d, |a, b| 0.5 * (h[(a, b)] + h[(b, a)]));
+        let ev = sym
+            .self_adjoint_eigenvalues(Side::Lower)
+            .map_err(|_| RgError::Mismatch("the eigensolver did not converge".into()))?;
+        let mut eigenvalues: Vec<f64> = ev.to_vec();
+        eigenvalues.sort_by(f64::total_cmp);
+        let (lo, hi) = (eigenvalues[0], eigenvalues[d - 1]);
+        Ok(HessianSpectrum {
+            level,
+            condition_number: if lo > 0.0 { hi / lo } else { f64::INFINITY },
+            eigenvalues,
+        })
+    }
+
+    /// The RG flow of the couplings: every conditional coupling of every scale, named, so
+    /// that the same coupling can be followed across scales.
+    pub fn coupling_flow(&self) -> Vec<FlowEntry> {
+        self.scales
+            .iter()
+            .enumerate()
+            .flat_map(|(j, sc)| {
+                sc.conditional
+                    .couplings()
+                    .list()
+                    .iter()
+                    .map(move |c| FlowEntry {
+                        level: j + 1,
+                        name: format!("{}-{} ({}, {})", c.c, c.d, c.shift[0], c.shift[1]),
+                        theta: c.theta,
+                    })
+            })
+            .collect()
+    }
+}
