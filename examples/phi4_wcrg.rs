@@ -176,6 +176,29 @@ fn run() -> Res<()> {
         cf.size, cf.parameters, cf.condition_number
     );
     model.save(out.join("model.json"))?;
+    // Conditioning: Hessian spectra of the conditionals at a reference field (small scales only:
+    // the dense eigensolver costs O(d³)), and the flow of two couplings across scales.
+    let x = reference.index_axis(ndarray::Axis(0), 0);
+    for j in 1..=model.levels() {
+        let d = 3 * (side >> j) * (side >> j);
+        if d <= 1024 {
+            let s = model.hessian_spectrum(j, x)?;
+            println!(
+                "scale {j}: conditional Hessian eigenvalues in [{:.3}, {:.3}]",
+                s.eigenvalues[0],
+                s.eigenvalues[d - 1]
+            );
+        }
+    }
+    let flow = model.coupling_flow();
+    for name in ["0-0 (0, 0)", "0-3 (0, 0)"] {
+        let values: Vec<String> = flow
+            .iter()
+            .filter(|f| f.name == name)
+            .map(|f| format!("j={}: {:+.3}", f.level, f.theta))
+            .collect();
+        println!("RG flow of coupling {name}: {}", values.join(", "));
+    }
 
     // Sample.
     let samples: usize = args.get("samples", n)?;
