@@ -49,12 +49,14 @@
 //! marginal of φ 3·10⁻⁴, per-scale standard deviations within 0.3 %, Binder cumulant
 //! 0.5985 ± 0.0031 vs 0.5957 ± 0.0038, learned vs true energy Pearson r = 0.9995.
 //!
-//! The acceptance tests (`tests/physics.rs`; L = 32 in the suite, 64 and 128 in the release
-//! slow tests) check every spectrum bin within 5 % (or 3 standard errors where a bin is
+//! The acceptance tests (`tests/physics.rs`; L = 32 in the suite, 64 in the release slow
+//! tests) check every spectrum bin within 5 % (or 3 standard errors where a bin is
 //! noisier than that), KL < 0.01, per-scale std within 3 %, Binder within 3 standard errors and
 //! r ≥ 0.95, below (β = 0.8), at (0.922) and above (1.0) β_c. **Known limitation:** at β_c the
 //! intermediate wavelengths ($|k| \approx L/8 \dots L/5$) carry 3–8 % too much power (3–5
-//! standard errors with 500–1000 fields); the critical tests hold that bias below 10 %.
+//! standard errors with 500–1000 fields); the critical tests hold that bias below 10 %. Not yet
+//! passing (so not in the suite): 64² in the ordered phase (one bin 9.9 % low) and 128² at β_c,
+//! whose lowest mode (|k| = 1) is not yet reliable (27 % low in one seeded run, 2 % in another).
 //!
 //! Critical slowing down (`cargo run --release -p wcrg-rg --example critical_slowing`, β = 0.922,
 //! 500 fields per L, τ of the WCRG scales from 8 chains of 3000 steps started at data, largest
