@@ -370,38 +370,27 @@ impl WcrgModel {
             let cond = &sc.conditional;
             let coarse = &fields[j + 1];
             let st = streams.child(j as u64 + 1);
+            let start = |c: usize| {
+                Ok((
+                    Conditioned::new(cond, coarse.index_axis(Axis(0), c))?,
+                    details[j].index_axis(Axis(0), c).to_owned(),
+                ))
+            };
             let step = adapt(
-                |c| {
-                    Ok((
-                        Conditioned::new(cond, coarse.index_axis(Axis(0), c))?,
-                        details[j].index_axis(Axis(0), c).to_owned(),
-                    ))
-                },
+                start,
                 cfg.adapt_chains.min(chains),
                 cfg.adapt_steps,
                 cfg.target_acceptance,
                 st.child(1),
                 0.05,
             )?;
-            out.push(measure(
-                |c| {
-                    Ok((
-                        Conditioned::new(cond, coarse.index_axis(Axis(0), c))?,
-                        details[j].index_axis(Axis(0), c).to_owned(),
-                    ))
-                },
-                chains,
-                steps,
-                step,
-                st,
-                j + 1,
-                false,
-            )?);
+            out.push(measure(start, chains, steps, step, st, j + 1, false)?);
         }
         let xj = fields.last().expect("coarsest");
         let st = streams.child(1000);
+        let start = |c: usize| Ok((self.coarsest(), xj.index_axis(Axis(0), c).to_owned()));
         let step = adapt(
-            |c| Ok((self.coarsest(), xj.index_axis(Axis(0), c).to_owned())),
+            start,
             cfg.adapt_chains.min(chains),
             cfg.adapt_steps,
             cfg.target_acceptance,
@@ -409,7 +398,7 @@ impl WcrgModel {
             0.05,
         )?;
         out.push(measure(
-            |c| Ok((self.coarsest(), xj.index_axis(Axis(0), c).to_owned())),
+            start,
             chains,
             steps,
             step,
