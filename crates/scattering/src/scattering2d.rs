@@ -166,8 +166,10 @@ impl Scattering2d {
                 MorletBank2d::all_levels(shape.0, shape.1, j, l),
             ),
         };
+        // Fourier buffers are kept transposed (see `Fft2::forward_t`), so are the filters.
         let sparse = |f: &ndarray::Array2<f64>, k: usize| {
-            SparseFilter::new(f.as_slice().expect("contiguous filter"), f.dim(), (k, k))
+            let ft: Vec<f64> = f.t().iter().copied().collect();
+            SparseFilter::new(&ft, (f.ncols(), f.nrows()), (k, k))
         };
         let psi_sparse = bank
             .psi
@@ -340,7 +342,7 @@ impl Scattering2d {
                 ws.u0[r * np + c] = Complex64::new(x[[sr, sc]], 0.0);
             }
         }
-        self.plans[0].0.run(&mut ws.u0, false, &mut ws.scratch);
+        self.plans[0].0.forward_t(&mut ws.u0, &mut ws.scratch);
         let Workspace2d {
             u0,
             u1,
@@ -355,9 +357,9 @@ impl Scattering2d {
             let j1 = p1.j;
             u1.resize((mp >> j1) * (np >> j1), ZERO);
             self.psi_sparse[n1][0].apply(u0, u1);
-            self.plans[j1].0.run(u1, true, scratch);
+            self.plans[j1].0.inverse_t(u1, scratch);
             modulus(u1);
-            self.plans[j1].0.run(u1, false, scratch);
+            self.plans[j1].0.forward_t(u1, scratch);
             self.low_pass(u1, j1, low, scratch, out.index_axis_mut(Axis(0), 1 + n1));
             if self.max_order < 2 {
                 continue;
@@ -369,9 +371,9 @@ impl Scattering2d {
                 }
                 u2.resize((mp >> j2) * (np >> j2), ZERO);
                 self.psi_sparse[n2][j1].apply(u1, u2);
-                self.plans[j2].0.run(u2, true, scratch);
+                self.plans[j2].0.inverse_t(u2, scratch);
                 modulus(u2);
-                self.plans[j2].0.run(u2, false, scratch);
+                self.plans[j2].0.forward_t(u2, scratch);
                 self.low_pass(u2, j2, low, scratch, out.index_axis_mut(Axis(0), channel2));
                 channel2 += 1;
             }
@@ -392,7 +394,7 @@ impl Scattering2d {
         let jj = self.j;
         low.resize((mp >> jj) * (np >> jj), ZERO);
         self.phi_sparse[level].apply(src, low);
-        self.plans[jj].0.run(low, true, scratch);
+        self.plans[jj].0.inverse_t(low, scratch);
         let off = usize::from(self.boundary == Boundary::Reflect);
         let ncoarse = np >> jj;
         let (mo, no) = out.dim();

@@ -149,9 +149,8 @@ pub(crate) fn filterbank_params(sigma_min: f64, q: usize) -> Vec<(f64, f64, usiz
     let sigma_max = sigma_psi(xi_max, q);
     let mut xis = Vec::new();
     let mut sigmas = Vec::new();
-    let elbow_xi;
-    if sigma_max <= sigma_min {
-        elbow_xi = sigma_max;
+    let elbow_xi = if sigma_max <= sigma_min {
+        sigma_max
     } else {
         xis.push(xi_max);
         sigmas.push(sigma_max);
@@ -164,8 +163,8 @@ pub(crate) fn filterbank_params(sigma_min: f64, q: usize) -> Vec<(f64, f64, usiz
             xis.push(x / step);
             sigmas.push(s / step);
         }
-        elbow_xi = *xis.last().expect("non-empty");
-    }
+        *xis.last().expect("non-empty")
+    };
     for qq in 1..q {
         xis.push(elbow_xi - qq as f64 / q as f64 * elbow_xi);
         sigmas.push(sigma_min);

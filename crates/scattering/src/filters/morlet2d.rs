@@ -213,7 +213,10 @@ pub(crate) fn gabor_2d(
             }
         }
     }
-    let norm = 2.0 * 3.1415 * sigma * sigma / slant;
+    // kymatio's normalisation uses 3.1415, not pi; kept for identical numbers.
+    #[allow(clippy::approx_constant)]
+    let kymatio_pi = 3.1415;
+    let norm = 2.0 * kymatio_pi * sigma * sigma / slant;
     for v in out.iter_mut() {
         *v /= norm;
     }
