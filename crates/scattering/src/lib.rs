@@ -50,8 +50,10 @@ pub mod filters;
 mod fourier;
 mod scattering1d;
 mod scattering2d;
+pub mod spectra;
 
 pub use error::{Result, ScatteringError};
 pub use scattering1d::{Path1d, Scattering1d, Workspace1d};
 pub use scattering2d::{Boundary, Path2d, Scattering2d, Workspace2d};
+pub use spectra::{Normalization, ScatteringSpectra, SpectraWorkspace};
 pub use wcrg_core;

@@ -63,6 +63,12 @@ impl MorletBank2d {
         Self::build(m, n, j, l, |jj| (jj + 1).min((j.max(2)) - 1), j)
     }
 
+    /// Builds the bank with only the full-resolution filters (level 0 of every wavelet and of
+    /// the low-pass), for statistics computed without subsampling.
+    pub fn kymatio_full(m: usize, n: usize, j: usize, l: usize) -> Self {
+        Self::build(m, n, j, l, |_| 1, 1)
+    }
+
     /// Builds the bank with every wavelet at every level `0..=j_scale` it may need and the
     /// low-pass at levels `0..=J` (used by the periodic transform and by the scattering spectra).
     pub fn all_levels(m: usize, n: usize, j: usize, l: usize) -> Self {

@@ -1,0 +1,566 @@
+//! Scattering spectra (scattering covariance) of 2-D periodic fields, with their adjoint.
+
+use crate::error::{ScatteringError, check_finite, invalid};
+use crate::filters::MorletBank2d;
+use crate::fourier::{Fft2, ZERO};
+use ndarray::{Array1, ArrayView2, ArrayView3, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+use rustfft::FftPlanner;
+use rustfft::num_complex::Complex64;
+
+/// What one entry of the full statistics vector of [`ScatteringSpectra`] measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// $\langle x\rangle / \sigma$.
+    Mean,
+    /// $\mathrm{Var}(x) / \sigma^2$.
+    Variance,
+    /// $S_1(\lambda) = \langle|x\star\psi_\lambda|\rangle / \sqrt{\bar S_2(\lambda)}$.
+    S1,
+    /// $S_2(\lambda) = \langle|x\star\psi_\lambda|^2\rangle / \bar S_2(\lambda)$.
+    S2,
+    /// $S_3(\lambda, \lambda_1) = \langle (x\star\psi_\lambda)\,\overline{(|x\star\psi_{\lambda_1}|\star
+    /// \psi_\lambda)}\rangle / \sqrt{\bar S_2(\lambda)\bar S_2(\lambda_1)}$, $j_1 \le j$.
+    S3,
+    /// $S_4(\lambda, \lambda_1, \lambda_2) = \langle (|x\star\psi_{\lambda_1}|\star\psi_\lambda)\,
+    /// \overline{(|x\star\psi_{\lambda_2}|\star\psi_\lambda)}\rangle / \sqrt{\bar S_2(\lambda_1)
+    /// \bar S_2(\lambda_2)}$, $j_1 \le j_2 \le j$.
+    S4,
+}
+
+/// Metadata of one real coefficient: its kind, the wavelets $(j, \ell)$ involved (outer band
+/// $\lambda$ first, then $\lambda_1$, $\lambda_2$) and, for complex statistics, which part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coefficient {
+    /// The statistic.
+    pub kind: Kind,
+    /// Scales of $\lambda, \lambda_1, \lambda_2$ (as many as the statistic has).
+    pub j: Vec<usize>,
+    /// Orientation indices of $\lambda, \lambda_1, \lambda_2$.
+    pub l: Vec<usize>,
+    /// `false` for the real part (or a real statistic), `true` for the imaginary part.
+    pub imag: bool,
+}
+
+/// The normalisation of the statistics: the variance $\sigma^2$ and the band powers
+/// $\bar S_2(\lambda)$ of reference fields (usually the synthesis targets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalization {
+    /// Variance of the reference fields.
+    pub variance: f64,
+    /// $\bar S_2(\lambda)$, $\lambda = jL + \ell$.
+    pub s2: Vec<f64>,
+}
+
+/// Scattering spectra of periodic `M × N` fields with $J$ scales and $L$ orientations
+/// (kymatio's Morlet wavelets built on the field's own grid, no padding).
+///
+/// With $W_\lambda = x\star\psi_\lambda$ and $M_\lambda = |W_\lambda|$, all averages are
+/// spatial means, computed in Fourier by Parseval:
+/// $\langle a\,\bar b\rangle = \frac{1}{(MN)^2}\sum_k \hat a(k)\overline{\hat b(k)}$, so
+/// $S_3$ and $S_4$ cost one sum over the support of $|\hat\psi_\lambda|^2$ each. The statistics
+/// vector is real: mean, variance, $S_1$, $S_2$, then real and imaginary parts of $S_3$ and
+/// $S_4$, each normalised by a fixed [`Normalization`] so that the map $x \mapsto \Phi(x)$ is
+/// smooth (away from $W_\lambda = 0$) and its adjoint ([`ScatteringSpectra::pullback`]) exact.
+#[derive(Debug, Clone)]
+pub struct ScatteringSpectra {
+    shape: (usize, usize),
+    j: usize,
+    l: usize,
+    fft: FftPlan,
+    /// Full-resolution Fourier filters, $\lambda = jL + \ell$.
+    psi: Vec<Vec<f64>>,
+    /// Sparse $|\hat\psi_\lambda|^2$: (index, value), entries above 1e-15 of the peak.
+    power: Vec<Vec<(usize, f64)>>,
+    /// $(\lambda, \lambda_1)$ of each $S_3$.
+    s3: Vec<(usize, usize)>,
+    /// $(\lambda, \lambda_1, \lambda_2)$ of each $S_4$.
+    s4: Vec<(usize, usize, usize)>,
+    coefficients: Vec<Coefficient>,
+}
+
+#[derive(Clone)]
+struct FftPlan(Fft2);
+
+impl std::fmt::Debug for FftPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fft2({}x{})", self.0.m, self.0.n)
+    }
+}
+
+/// Intermediate quantities of one field, kept for the adjoint.
+#[derive(Debug, Default, Clone)]
+pub struct SpectraWorkspace {
+    xhat: Vec<Complex64>,
+    /// $W_\lambda$ in space, per band.
+    w: Vec<Vec<Complex64>>,
+    /// $\hat M_\lambda$, per band.
+    mhat: Vec<Vec<Complex64>>,
+    /// Adjoint accumulators.
+    gx: Vec<Complex64>,
+    gm: Vec<Vec<Complex64>>,
+    buf: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+    mean: f64,
+}
+
+/// Raw (unnormalised) statistics of one field.
+#[derive(Debug, Clone, PartialEq)]
+struct Raw {
+    mean: f64,
+    var: f64,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    s3: Vec<Complex64>,
+    s4: Vec<Complex64>,
+}
+
+impl ScatteringSpectra {
+    /// Plans the statistics for `M × N` periodic fields, $J$ scales, $L$ orientations.
+    ///
+    /// # Errors
+    /// `J = 0`, `L = 0`, or sides that are not positive multiples of $2^J$.
+    pub fn new(shape: (usize, usize), j: usize, l: usize) -> Result<Self, ScatteringError> {
+        if j == 0 || j > 16 {
+            return Err(invalid("J", j, "the number of scales must be in 1..=16"));
+        }
+        if l == 0 {
+            return Err(invalid(
+                "L",
+                l,
+                "the number of orientations must be at least 1",
+            ));
+        }
+        for (axis, size) in [shape.0, shape.1].into_iter().enumerate() {
+            if size == 0 || size % (1 << j) != 0 {
+                return Err(ScatteringError::SizeIncompatibleWithJ {
+                    axis,
+                    size,
+                    j,
+                    reason: format!(
+                        "periodic filters need a positive multiple of 2^J = {}",
+                        1 << j
+                    ),
+                });
+            }
+        }
+        let bank = MorletBank2d::kymatio_full(shape.0, shape.1, j, l);
+        let psi: Vec<Vec<f64>> = bank
+            .psi
+            .iter()
+            .map(|p| p.levels[0].iter().copied().collect())
+            .collect();
+        let power = psi
+            .iter()
+            .map(|f| {
+                let peak = f.iter().fold(0.0f64, |a, v| a.max(v * v));
+                f.iter()
+                    .enumerate()
+                    .filter(|(_, v)| *v * *v > 1e-15 * peak)
+                    .map(|(i, v)| (i, v * v))
+                    .collect()
+            })
+            .collect();
+        let nb = j * l;
+        let scale = |b: usize| b / l;
+        let mut s3 = Vec::new();
+        let mut s4 = Vec::new();
+        for lam in 0..nb {
+            for l1 in 0..nb {
+                if scale(l1) <= scale(lam) {
+                    s3.push((lam, l1));
+                }
+            }
+        }
+        for lam in 0..nb {
+            for l1 in 0..nb {
+                for l2 in 0..nb {
+                    if scale(l1) <= scale(l2) && scale(l2) <= scale(lam) {
+                        s4.push((lam, l1, l2));
+                    }
+                }
+            }
+        }
+        let jl = |b: usize| (b / l, b % l);
+        let mut coefficients = vec![
+            Coefficient {
+                kind: Kind::Mean,
+                j: vec![],
+                l: vec![],
+                imag: false,
+            },
+            Coefficient {
+                kind: Kind::Variance,
+                j: vec![],
+                l: vec![],
+                imag: false,
+            },
+        ];
+        for kind in [Kind::S1, Kind::S2] {
+            for b in 0..nb {
+                coefficients.push(Coefficient {
+                    kind,
+                    j: vec![jl(b).0],
+                    l: vec![jl(b).1],
+                    imag: false,
+                });
+            }
+        }
+        for imag in [false, true] {
+            for &(a, b) in &s3 {
+                coefficients.push(Coefficient {
+                    kind: Kind::S3,
+                    j: vec![jl(a).0, jl(b).0],
+                    l: vec![jl(a).1, jl(b).1],
+                    imag,
+                });
+            }
+        }
+        for imag in [false, true] {
+            for &(a, b, c) in &s4 {
+                coefficients.push(Coefficient {
+                    kind: Kind::S4,
+                    j: vec![jl(a).0, jl(b).0, jl(c).0],
+                    l: vec![jl(a).1, jl(b).1, jl(c).1],
+                    imag,
+                });
+            }
+        }
+        let mut planner = FftPlanner::new();
+        Ok(Self {
+            shape,
+            j,
+            l,
+            fft: FftPlan(Fft2::new(&mut planner, shape.0, shape.1)),
+            psi,
+            power,
+            s3,
+            s4,
+            coefficients,
+        })
+    }
+
+    /// Field shape.
+    pub fn shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    /// Number of scales $J$.
+    pub fn j(&self) -> usize {
+        self.j
+    }
+
+    /// Number of orientations $L$.
+    pub fn l(&self) -> usize {
+        self.l
+    }
+
+    /// Metadata of every entry of the full statistics vector, in order.
+    pub fn coefficients(&self) -> &[Coefficient] {
+        &self.coefficients
+    }
+
+    /// Length of the full statistics vector.
+    pub fn len(&self) -> usize {
+        self.coefficients.len()
+    }
+
+    /// Whether the statistics vector is empty (never: mean and variance are always there).
+    pub fn is_empty(&self) -> bool {
+        self.coefficients.is_empty()
+    }
+
+    /// The normalisation measured on reference fields `(B, M, N)`: their mean variance and
+    /// mean band powers.
+    ///
+    /// # Errors
+    /// Empty batch, wrong shape, non-finite values, or a constant field (zero variance or a
+    /// band with no power).
+    pub fn normalization(
+        &self,
+        fields: ArrayView3<'_, f64>,
+    ) -> Result<Normalization, ScatteringError> {
+        self.check_batch(fields)?;
+        let raws: Vec<Raw> = fields
+            .axis_iter(Axis(0))
+            .into_par_iter()
+            .map_init(SpectraWorkspace::default, |ws, x| self.raw(x, ws))
+            .collect();
+        let b = raws.len() as f64;
+        let variance = raws.iter().map(|r| r.var).sum::<f64>() / b;
+        let s2: Vec<f64> = (0..self.psi.len())
+            .map(|k| raws.iter().map(|r| r.s2[k]).sum::<f64>() / b)
+            .collect();
+        if variance <= 0.0 || !variance.is_finite() {
+            return Err(invalid("reference fields", variance, "have zero variance"));
+        }
+        if let Some(k) = s2.iter().position(|&v| v <= 0.0) {
+            return Err(invalid(
+                "reference fields",
+                k,
+                "have no power in this wavelet band",
+            ));
+        }
+        Ok(Normalization { variance, s2 })
+    }
+
+    fn check_batch(&self, fields: ArrayView3<'_, f64>) -> Result<(), ScatteringError> {
+        let (b, m, n) = fields.dim();
+        if b == 0 {
+            return Err(wcrg_core::Error::Empty {
+                what: "fields".into(),
+            }
+            .into());
+        }
+        if (m, n) != self.shape {
+            return Err(wcrg_core::Error::ShapeMismatch {
+                what: "fields (B, M, N)".into(),
+                expected: vec![b, self.shape.0, self.shape.1],
+                actual: vec![b, m, n],
+            }
+            .into());
+        }
+        check_finite("fields", fields.iter())
+    }
+
+    /// The full normalised statistics vector of each field, `(B, len())`, and their mean.
+    ///
+    /// # Errors
+    /// Empty batch, wrong shape, non-finite values.
+    pub fn compute(
+        &self,
+        fields: ArrayView3<'_, f64>,
+        norm: &Normalization,
+    ) -> Result<ndarray::Array2<f64>, ScatteringError> {
+        self.check_batch(fields)?;
+        let mut out = ndarray::Array2::zeros((fields.dim().0, self.len()));
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(fields.axis_iter(Axis(0)))
+            .for_each_init(SpectraWorkspace::default, |ws, (mut o, x)| {
+                o.assign(&self.values(x, norm, ws));
+            });
+        Ok(out)
+    }
+
+    /// The normalised statistics of one field (keeps the intermediates in `ws` for
+    /// [`ScatteringSpectra::pullback`]).
+    ///
+    /// # Panics
+    /// When `x` does not have the planned shape or `norm` the planned number of bands.
+    pub fn values(
+        &self,
+        x: ArrayView2<'_, f64>,
+        norm: &Normalization,
+        ws: &mut SpectraWorkspace,
+    ) -> Array1<f64> {
+        assert_eq!(
+            norm.s2.len(),
+            self.psi.len(),
+            "normalisation bands (expected, actual)"
+        );
+        let raw = self.raw(x, ws);
+        let sd = norm.variance.sqrt();
+        let mut v = Vec::with_capacity(self.len());
+        v.push(raw.mean / sd);
+        v.push(raw.var / norm.variance);
+        v.extend(raw.s1.iter().zip(&norm.s2).map(|(a, s)| a / s.sqrt()));
+        v.extend(raw.s2.iter().zip(&norm.s2).map(|(a, s)| a / s));
+        let c3: Vec<f64> = self
+            .s3
+            .iter()
+            .map(|&(a, b)| 1.0 / (norm.s2[a] * norm.s2[b]).sqrt())
+            .collect();
+        v.extend(raw.s3.iter().zip(&c3).map(|(z, c)| z.re * c));
+        v.extend(raw.s3.iter().zip(&c3).map(|(z, c)| z.im * c));
+        let c4: Vec<f64> = self
+            .s4
+            .iter()
+            .map(|&(_, b, c)| 1.0 / (norm.s2[b] * norm.s2[c]).sqrt())
+            .collect();
+        v.extend(raw.s4.iter().zip(&c4).map(|(z, c)| z.re * c));
+        v.extend(raw.s4.iter().zip(&c4).map(|(z, c)| z.im * c));
+        Array1::from(v)
+    }
+
+    fn raw(&self, x: ArrayView2<'_, f64>, ws: &mut SpectraWorkspace) -> Raw {
+        assert_eq!(x.dim(), self.shape, "field shape (expected, actual)");
+        let npts = self.shape.0 * self.shape.1;
+        let nf = npts as f64;
+        let fft = &self.fft.0;
+        ws.xhat.clear();
+        ws.xhat.extend(x.iter().map(|&v| Complex64::new(v, 0.0)));
+        let mean = x.iter().sum::<f64>() / nf;
+        let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / nf;
+        ws.mean = mean;
+        fft.run(&mut ws.xhat, false, &mut ws.scratch);
+        let nb = self.psi.len();
+        ws.w.resize(nb, Vec::new());
+        ws.mhat.resize(nb, Vec::new());
+        let mut s1 = vec![0.0; nb];
+        let mut s2 = vec![0.0; nb];
+        for b in 0..nb {
+            let w = &mut ws.w[b];
+            w.clear();
+            w.extend(ws.xhat.iter().zip(&self.psi[b]).map(|(a, f)| a * f));
+            fft.run(w, true, &mut ws.scratch);
+            let m = &mut ws.mhat[b];
+            m.clear();
+            let (mut a1, mut a2) = (0.0, 0.0);
+            for z in w.iter() {
+                let r2 = z.re * z.re + z.im * z.im;
+                let r = r2.sqrt();
+                a1 += r;
+                a2 += r2;
+                m.push(Complex64::new(r, 0.0));
+            }
+            s1[b] = a1 / nf;
+            s2[b] = a2 / nf;
+            fft.run(m, false, &mut ws.scratch);
+        }
+        let k = 1.0 / (nf * nf);
+        let s3 = self
+            .s3
+            .iter()
+            .map(|&(a, b)| {
+                let (xh, mh) = (&ws.xhat, &ws.mhat[b]);
+                self.power[a]
+                    .iter()
+                    .fold(ZERO, |acc, &(i, p)| acc + xh[i] * mh[i].conj() * p)
+                    * k
+            })
+            .collect();
+        let s4 = self
+            .s4
+            .iter()
+            .map(|&(a, b, c)| {
+                let (m1, m2) = (&ws.mhat[b], &ws.mhat[c]);
+                self.power[a]
+                    .iter()
+                    .fold(ZERO, |acc, &(i, p)| acc + m1[i] * m2[i].conj() * p)
+                    * k
+            })
+            .collect();
+        Raw {
+            mean,
+            var,
+            s1,
+            s2,
+            s3,
+            s4,
+        }
+    }
+
+    /// The adjoint: writes $J_\Phi(x)^\top v$ into `out` (the gradient of $v\cdot\Phi$ at `x`).
+    ///
+    /// The modulus is differentiated as $\partial|W| = \mathrm{Re}(\bar W\,\partial W)/|W|$
+    /// (zero where $W = 0$).
+    ///
+    /// # Panics
+    /// When `x`, `v` or `out` do not have the planned sizes.
+    pub fn pullback(
+        &self,
+        x: ArrayView2<'_, f64>,
+        v: &[f64],
+        norm: &Normalization,
+        ws: &mut SpectraWorkspace,
+        out: ArrayViewMut2<'_, f64>,
+    ) {
+        self.raw(x, ws);
+        self.pullback_after_values(x, v, norm, ws, out);
+    }
+
+    /// [`ScatteringSpectra::pullback`] reusing the intermediates that the last call of
+    /// [`ScatteringSpectra::values`] on the same `x` left in `ws`.
+    pub(crate) fn pullback_after_values(
+        &self,
+        x: ArrayView2<'_, f64>,
+        v: &[f64],
+        norm: &Normalization,
+        ws: &mut SpectraWorkspace,
+        mut out: ArrayViewMut2<'_, f64>,
+    ) {
+        assert_eq!(v.len(), self.len(), "cotangent length (expected, actual)");
+        assert_eq!(out.dim(), self.shape, "output shape (expected, actual)");
+        let npts = self.shape.0 * self.shape.1;
+        assert_eq!(
+            ws.xhat.len(),
+            npts,
+            "workspace holds no statistics of this shape"
+        );
+        let nf = npts as f64;
+        let nb = self.psi.len();
+        let fft = &self.fft.0;
+        let sd = norm.variance.sqrt();
+        let k = 1.0 / (nf * nf);
+        ws.gx.clear();
+        ws.gx.resize(npts, ZERO);
+        ws.gm.resize(nb, Vec::new());
+        for g in ws.gm.iter_mut() {
+            g.clear();
+            g.resize(npts, ZERO);
+        }
+        // Offsets of each block in v.
+        let o_s1 = 2;
+        let o_s2 = o_s1 + nb;
+        let o_s3 = o_s2 + nb;
+        let n3 = self.s3.len();
+        let o_s4 = o_s3 + 2 * n3;
+        let n4 = self.s4.len();
+        for (t, &(a, b)) in self.s3.iter().enumerate() {
+            let c = 1.0 / (norm.s2[a] * norm.s2[b]).sqrt();
+            let zbar = Complex64::new(v[o_s3 + t], v[o_s3 + n3 + t]) * (c * k);
+            if zbar == ZERO {
+                continue;
+            }
+            let (xh, mh) = (&ws.xhat, &ws.mhat[b]);
+            let gm = &mut ws.gm[b];
+            for &(i, p) in &self.power[a] {
+                ws.gx[i] += mh[i] * zbar * p;
+                gm[i] += zbar.conj() * xh[i] * p;
+            }
+        }
+        for (t, &(a, b, c)) in self.s4.iter().enumerate() {
+            let cn = 1.0 / (norm.s2[b] * norm.s2[c]).sqrt();
+            let zbar = Complex64::new(v[o_s4 + t], v[o_s4 + n4 + t]) * (cn * k);
+            if zbar == ZERO {
+                continue;
+            }
+            for &(i, p) in &self.power[a] {
+                let (m1, m2) = (ws.mhat[b][i], ws.mhat[c][i]);
+                ws.gm[b][i] += m2 * zbar * p;
+                ws.gm[c][i] += zbar.conj() * m1 * p;
+            }
+        }
+        // Back through M = |W|, W = F^{-1}(X psi).
+        for b in 0..nb {
+            let gm = &mut ws.gm[b];
+            // Unnormalised inverse DFT: F^{-1} times the number of points.
+            fft.run(gm, true, &mut ws.scratch);
+            let g1 = v[o_s1 + b] / (norm.s2[b].sqrt() * nf);
+            let g2 = 2.0 * v[o_s2 + b] / (norm.s2[b] * nf);
+            let w = &ws.w[b];
+            ws.buf.clear();
+            ws.buf.extend(gm.iter().zip(w).map(|(g, z)| {
+                let r = z.norm();
+                if r == 0.0 {
+                    return ZERO;
+                }
+                let mbar = g.re * nf + g1 + g2 * r;
+                z * (mbar / r)
+            }));
+            fft.run(&mut ws.buf, false, &mut ws.scratch);
+            for ((gx, wb), f) in ws.gx.iter_mut().zip(&ws.buf).zip(&self.psi[b]) {
+                *gx += wb * (f / nf);
+            }
+        }
+        fft.run(&mut ws.gx, true, &mut ws.scratch);
+        let gmean = v[0] / (sd * nf);
+        let gvar = 2.0 * v[1] / (norm.variance * nf);
+        let mean = ws.mean;
+        let n = self.shape.1;
+        for ((r, c), o) in out.indexed_iter_mut() {
+            *o = ws.gx[r * n + c].re * nf + gmean + gvar * (x[[r, c]] - mean);
+        }
+    }
+}
