@@ -46,14 +46,21 @@
 #![deny(missing_docs)]
 
 mod error;
+mod features;
 pub mod filters;
 mod fourier;
+mod lbfgs;
+mod reduction;
 mod scattering1d;
 mod scattering2d;
 pub mod spectra;
+mod synthesis;
 
 pub use error::{Result, ScatteringError};
+pub use features::ScatteringFeatures;
+pub use reduction::{Reduced, Reduction};
 pub use scattering1d::{Path1d, Scattering1d, Workspace1d};
 pub use scattering2d::{Boundary, Path2d, Scattering2d, Workspace2d};
 pub use spectra::{Normalization, ScatteringSpectra, SpectraWorkspace};
+pub use synthesis::{Synthesis, SynthesisConfig, SynthesisReport};
 pub use wcrg_core;

@@ -70,8 +70,9 @@ pub struct ScatteringSpectra {
     fft: FftPlan,
     /// Full-resolution Fourier filters, $\lambda = jL + \ell$.
     psi: Vec<Vec<f64>>,
-    /// Sparse $|\hat\psi_\lambda|^2$: (index, value), entries above 1e-15 of the peak.
-    power: Vec<Vec<(usize, f64)>>,
+    /// Support of $|\hat\psi_\lambda|^2$ (entries above 1e-15 of its peak) and
+    /// $|\hat\psi_\lambda|$ there.
+    power: Vec<(Vec<usize>, Vec<f64>)>,
     /// $(\lambda, \lambda_1)$ of each $S_3$.
     s3: Vec<(usize, usize)>,
     /// $(\lambda, \lambda_1, \lambda_2)$ of each $S_4$.
@@ -99,7 +100,9 @@ pub struct SpectraWorkspace {
     /// Adjoint accumulators.
     gx: Vec<Complex64>,
     gm: Vec<Vec<Complex64>>,
-    buf: Vec<Complex64>,
+    /// Per outer band: gathered rows (X, then M_b) on its support.
+    gathered: Vec<Vec<Complex64>>,
+    hgrad: Vec<Vec<Complex64>>,
     scratch: Vec<Complex64>,
     mean: f64,
 }
@@ -150,6 +153,43 @@ impl ScatteringSpectra {
             .iter()
             .map(|p| p.levels[0].iter().copied().collect())
             .collect();
+        Ok(Self::from_filters(shape, j, l, psi))
+    }
+
+    /// The 1-D scattering spectra $\Phi_1 \dots \Phi_4$ of periodic signals of length `n`:
+    /// the same statistics with kymatio's $Q = 1$ Morlet wavelets built on the periodic length
+    /// (one orientation, $\ell = 0$; scale $j$ = filter index, from the highest frequency
+    /// $\xi = 0.35$ down by octaves until the width reaches $\sigma_0 2^{-J}$). Signals are
+    /// passed as `(B, 1, n)` / `(1, n)` arrays.
+    ///
+    /// # Errors
+    /// `J = 0` or `n` not a positive multiple of $2^J$.
+    pub fn new_1d(n: usize, j: usize) -> Result<Self, ScatteringError> {
+        if j == 0 || j > 24 {
+            return Err(invalid("J", j, "the number of octaves must be in 1..=24"));
+        }
+        if n == 0 || n % (1 << j) != 0 {
+            return Err(ScatteringError::SizeIncompatibleWithJ {
+                axis: 0,
+                size: n,
+                j,
+                reason: format!(
+                    "periodic filters need a positive multiple of 2^J = {}",
+                    1 << j
+                ),
+            });
+        }
+        let mut planner = FftPlanner::new();
+        let sigma_min = crate::filters::SIGMA0 / 2f64.powi(j as i32);
+        let psi: Vec<Vec<f64>> = crate::filters::filterbank_params(sigma_min, 1)
+            .iter()
+            .map(|&(xi, sigma, _)| crate::filters::morlet_1d(n, Some(xi), sigma, &mut planner))
+            .collect();
+        let nj = psi.len();
+        Ok(Self::from_filters((1, n), nj, 1, psi))
+    }
+
+    fn from_filters(shape: (usize, usize), j: usize, l: usize, psi: Vec<Vec<f64>>) -> Self {
         let power = psi
             .iter()
             .map(|f| {
@@ -157,8 +197,8 @@ impl ScatteringSpectra {
                 f.iter()
                     .enumerate()
                     .filter(|(_, v)| *v * *v > 1e-15 * peak)
-                    .map(|(i, v)| (i, v * v))
-                    .collect()
+                    .map(|(i, v)| (i, v.abs()))
+                    .unzip()
             })
             .collect();
         let nb = j * l;
@@ -227,7 +267,7 @@ impl ScatteringSpectra {
             }
         }
         let mut planner = FftPlanner::new();
-        Ok(Self {
+        Self {
             shape,
             j,
             l,
@@ -237,7 +277,7 @@ impl ScatteringSpectra {
             s3,
             s4,
             coefficients,
-        })
+        }
     }
 
     /// Field shape.
@@ -253,6 +293,16 @@ impl ScatteringSpectra {
     /// Number of orientations $L$.
     pub fn l(&self) -> usize {
         self.l
+    }
+
+    /// Bands $b$ with $j_b \le j_a$ (the first ones: bands are ordered by scale).
+    fn rows_of(&self, a: usize) -> usize {
+        (a / self.l + 1) * self.l
+    }
+
+    /// Number of wavelet bands $\lambda$ (the length of [`Normalization::s2`]).
+    pub fn n_bands(&self) -> usize {
+        self.psi.len()
     }
 
     /// Metadata of every entry of the full statistics vector, in order.
@@ -397,49 +447,65 @@ impl ScatteringSpectra {
         let nb = self.psi.len();
         ws.w.resize(nb, Vec::new());
         ws.mhat.resize(nb, Vec::new());
-        let mut s1 = vec![0.0; nb];
-        let mut s2 = vec![0.0; nb];
-        for b in 0..nb {
-            let w = &mut ws.w[b];
-            w.clear();
-            w.extend(ws.xhat.iter().zip(&self.psi[b]).map(|(a, f)| a * f));
-            fft.run(w, true, &mut ws.scratch);
-            let m = &mut ws.mhat[b];
-            m.clear();
-            let (mut a1, mut a2) = (0.0, 0.0);
-            for z in w.iter() {
-                let r2 = z.re * z.re + z.im * z.im;
-                let r = r2.sqrt();
-                a1 += r;
-                a2 += r2;
-                m.push(Complex64::new(r, 0.0));
-            }
-            s1[b] = a1 / nf;
-            s2[b] = a2 / nf;
-            fft.run(m, false, &mut ws.scratch);
-        }
+        // Bands in parallel; each writes only its own buffers.
+        let xhat = &ws.xhat;
+        let moments: Vec<(f64, f64)> =
+            ws.w.par_iter_mut()
+                .zip(ws.mhat.par_iter_mut())
+                .zip(self.psi.par_iter())
+                .map_init(Vec::new, |scratch, ((w, m), f)| {
+                    w.clear();
+                    w.extend(xhat.iter().zip(f).map(|(a, f)| a * f));
+                    fft.run(w, true, scratch);
+                    m.clear();
+                    let (mut a1, mut a2) = (0.0, 0.0);
+                    for z in w.iter() {
+                        let r2 = z.re * z.re + z.im * z.im;
+                        let r = r2.sqrt();
+                        a1 += r;
+                        a2 += r2;
+                        m.push(Complex64::new(r, 0.0));
+                    }
+                    fft.run(m, false, scratch);
+                    (a1 / nf, a2 / nf)
+                })
+                .collect();
+        let s1: Vec<f64> = moments.iter().map(|m| m.0).collect();
+        let s2: Vec<f64> = moments.iter().map(|m| m.1).collect();
         let k = 1.0 / (nf * nf);
+        // Gather, for each outer band a, |psi_a| times X and every M_b with j_b <= j_a on the
+        // support of psi_a: rows of contiguous vectors whose inner products are S3 and S4.
+        ws.gathered.resize(nb, Vec::new());
+        let mhat = &ws.mhat;
+        ws.gathered.par_iter_mut().enumerate().for_each(|(a, g)| {
+            let (idx, sq) = &self.power[a];
+            g.clear();
+            g.extend(idx.iter().zip(sq).map(|(&i, &q)| xhat[i] * q));
+            for m in &mhat[..self.rows_of(a)] {
+                g.extend(idx.iter().zip(sq).map(|(&i, &q)| m[i] * q));
+            }
+        });
+        let row = |a: usize, r: usize| {
+            let ns = self.power[a].0.len();
+            &ws.gathered[a][r * ns..(r + 1) * ns]
+        };
+        let dotc = |u: &[Complex64], w: &[Complex64]| -> Complex64 {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (p, q) in u.iter().zip(w) {
+                re += p.re * q.re + p.im * q.im;
+                im += p.im * q.re - p.re * q.im;
+            }
+            Complex64::new(re, im)
+        };
         let s3 = self
             .s3
-            .iter()
-            .map(|&(a, b)| {
-                let (xh, mh) = (&ws.xhat, &ws.mhat[b]);
-                self.power[a]
-                    .iter()
-                    .fold(ZERO, |acc, &(i, p)| acc + xh[i] * mh[i].conj() * p)
-                    * k
-            })
+            .par_iter()
+            .map(|&(a, b)| dotc(row(a, 0), row(a, b + 1)) * k)
             .collect();
         let s4 = self
             .s4
-            .iter()
-            .map(|&(a, b, c)| {
-                let (m1, m2) = (&ws.mhat[b], &ws.mhat[c]);
-                self.power[a]
-                    .iter()
-                    .fold(ZERO, |acc, &(i, p)| acc + m1[i] * m2[i].conj() * p)
-                    * k
-            })
+            .par_iter()
+            .map(|&(a, b, c)| dotc(row(a, b + 1), row(a, c + 1)) * k)
             .collect();
         Raw {
             mean,
@@ -507,50 +573,99 @@ impl ScatteringSpectra {
         let n3 = self.s3.len();
         let o_s4 = o_s3 + 2 * n3;
         let n4 = self.s4.len();
-        for (t, &(a, b)) in self.s3.iter().enumerate() {
-            let c = 1.0 / (norm.s2[a] * norm.s2[b]).sqrt();
-            let zbar = Complex64::new(v[o_s3 + t], v[o_s3 + n3 + t]) * (c * k);
-            if zbar == ZERO {
-                continue;
-            }
-            let (xh, mh) = (&ws.xhat, &ws.mhat[b]);
-            let gm = &mut ws.gm[b];
-            for &(i, p) in &self.power[a] {
-                ws.gx[i] += mh[i] * zbar * p;
-                gm[i] += zbar.conj() * xh[i] * p;
-            }
-        }
-        for (t, &(a, b, c)) in self.s4.iter().enumerate() {
-            let cn = 1.0 / (norm.s2[b] * norm.s2[c]).sqrt();
-            let zbar = Complex64::new(v[o_s4 + t], v[o_s4 + n4 + t]) * (cn * k);
-            if zbar == ZERO {
-                continue;
-            }
-            for &(i, p) in &self.power[a] {
-                let (m1, m2) = (ws.mhat[b][i], ws.mhat[c][i]);
-                ws.gm[b][i] += m2 * zbar * p;
-                ws.gm[c][i] += zbar.conj() * m1 * p;
-            }
-        }
-        // Back through M = |W|, W = F^{-1}(X psi).
-        for b in 0..nb {
-            let gm = &mut ws.gm[b];
-            // Unnormalised inverse DFT: F^{-1} times the number of points.
-            fft.run(gm, true, &mut ws.scratch);
-            let g1 = v[o_s1 + b] / (norm.s2[b].sqrt() * nf);
-            let g2 = 2.0 * v[o_s2 + b] / (norm.s2[b] * nf);
-            let w = &ws.w[b];
-            ws.buf.clear();
-            ws.buf.extend(gm.iter().zip(w).map(|(g, z)| {
-                let r = z.norm();
-                if r == 0.0 {
-                    return ZERO;
+        // Adjoint of the gathered inner products, per outer band in parallel, then scattered
+        // back in a fixed order.
+        let s3_start: Vec<usize> = (0..=nb)
+            .map(|a| self.s3.partition_point(|t| t.0 < a))
+            .collect();
+        let s4_start: Vec<usize> = (0..=nb)
+            .map(|a| self.s4.partition_point(|t| t.0 < a))
+            .collect();
+        ws.hgrad.resize(nb, Vec::new());
+        let gathered = &ws.gathered;
+        ws.hgrad.par_iter_mut().enumerate().for_each(|(a, h)| {
+            let ns = self.power[a].0.len();
+            let rows = self.rows_of(a);
+            let g = &gathered[a];
+            h.clear();
+            h.resize((rows + 1) * ns, ZERO);
+            let axpy = |h: &mut [Complex64], z: Complex64, w: &[Complex64]| {
+                for (o, q) in h.iter_mut().zip(w) {
+                    o.re += z.re * q.re - z.im * q.im;
+                    o.im += z.re * q.im + z.im * q.re;
                 }
-                let mbar = g.re * nf + g1 + g2 * r;
-                z * (mbar / r)
-            }));
-            fft.run(&mut ws.buf, false, &mut ws.scratch);
-            for ((gx, wb), f) in ws.gx.iter_mut().zip(&ws.buf).zip(&self.psi[b]) {
+            };
+            for t in s3_start[a]..s3_start[a + 1] {
+                let b = self.s3[t].1;
+                let c = 1.0 / (norm.s2[a] * norm.s2[b]).sqrt();
+                let zbar = Complex64::new(v[o_s3 + t], v[o_s3 + n3 + t]) * (c * k);
+                if zbar == ZERO {
+                    continue;
+                }
+                // z = <g_x, g_b>: d/d g_x += zbar g_b, d/d g_b += conj(zbar) g_x.
+                axpy(&mut h[..ns], zbar, &g[(b + 1) * ns..(b + 2) * ns]);
+                axpy(&mut h[(b + 1) * ns..(b + 2) * ns], zbar.conj(), &g[..ns]);
+            }
+            for t in s4_start[a]..s4_start[a + 1] {
+                let (_, b, c) = self.s4[t];
+                let cn = 1.0 / (norm.s2[b] * norm.s2[c]).sqrt();
+                let zbar = Complex64::new(v[o_s4 + t], v[o_s4 + n4 + t]) * (cn * k);
+                if zbar == ZERO {
+                    continue;
+                }
+                axpy(
+                    &mut h[(b + 1) * ns..(b + 2) * ns],
+                    zbar,
+                    &g[(c + 1) * ns..(c + 2) * ns],
+                );
+                axpy(
+                    &mut h[(c + 1) * ns..(c + 2) * ns],
+                    zbar.conj(),
+                    &g[(b + 1) * ns..(b + 2) * ns],
+                );
+            }
+        });
+        for a in 0..nb {
+            let (idx, sq) = &self.power[a];
+            for ((&i, &q), hv) in idx.iter().zip(sq).zip(&ws.hgrad[a]) {
+                ws.gx[i] += hv * q;
+            }
+        }
+        // Back through M = |W|, W = F^{-1}(X psi), band by band in parallel; each band's
+        // contribution to the gradient in Fourier is left in its own buffer.
+        let hgrad = &ws.hgrad;
+        ws.gm
+            .par_iter_mut()
+            .zip(ws.w.par_iter())
+            .enumerate()
+            .for_each_init(Vec::new, |scratch, (b, (gm, w))| {
+                for (a, ha) in hgrad.iter().enumerate() {
+                    if self.rows_of(a) <= b {
+                        continue;
+                    }
+                    let (idx, sq) = &self.power[a];
+                    let ns = idx.len();
+                    for ((&i, &q), hv) in idx.iter().zip(sq).zip(&ha[(b + 1) * ns..(b + 2) * ns]) {
+                        gm[i] += hv * q;
+                    }
+                }
+                // Unnormalised inverse DFT: F^{-1} times the number of points.
+                fft.run(gm, true, scratch);
+                let g1 = v[o_s1 + b] / (norm.s2[b].sqrt() * nf);
+                let g2 = 2.0 * v[o_s2 + b] / (norm.s2[b] * nf);
+                for (g, z) in gm.iter_mut().zip(w) {
+                    let r = (z.re * z.re + z.im * z.im).sqrt();
+                    *g = if r == 0.0 {
+                        ZERO
+                    } else {
+                        let mbar = g.re * nf + g1 + g2 * r;
+                        z * (mbar / r)
+                    };
+                }
+                fft.run(gm, false, scratch);
+            });
+        for (gm, f) in ws.gm.iter().zip(&self.psi) {
+            for ((gx, wb), f) in ws.gx.iter_mut().zip(gm).zip(f) {
                 *gx += wb * (f / nf);
             }
         }
