@@ -52,6 +52,30 @@ pub struct Normalization {
     pub s2: Vec<f64>,
 }
 
+impl Normalization {
+    /// The same normalisation averaged over the $L$ orientations of each scale, so that
+    /// normalised statistics of a rotated field are the rotated statistics (the choice for
+    /// isotropic models).
+    ///
+    /// # Panics
+    /// When the number of bands is not a multiple of `l`.
+    pub fn isotropized(&self, l: usize) -> Self {
+        assert!(l > 0 && self.s2.len() % l == 0, "bands not a multiple of L");
+        let s2 = self
+            .s2
+            .chunks(l)
+            .flat_map(|c| {
+                let m = c.iter().sum::<f64>() / l as f64;
+                std::iter::repeat_n(m, l)
+            })
+            .collect();
+        Self {
+            variance: self.variance,
+            s2,
+        }
+    }
+}
+
 /// Scattering spectra of periodic `M × N` fields with $J$ scales and $L$ orientations
 /// (kymatio's Morlet wavelets built on the field's own grid, no padding).
 ///

@@ -118,9 +118,9 @@ impl std::fmt::Debug for SynthFft {
 }
 
 impl Synthesis {
-    /// Targets `(B, M, N)` (periodic fields), $J$ scales, $L$ orientations, the isotropic
-    /// reduction of the statistics (the usual choice for statistically isotropic fields) or
-    /// the full statistics (`isotropic = false`).
+    /// Targets `(B, M, N)` (periodic fields), $J$ scales, $L$ orientations, and either the
+    /// isotropic reduction with an orientation-averaged normalisation (the usual choice for
+    /// statistically isotropic fields) or the full statistics (`isotropic = false`).
     ///
     /// # Errors
     /// See [`ScatteringSpectra::new`] and [`ScatteringSpectra::normalization`].
@@ -139,6 +139,7 @@ impl Synthesis {
             Reduction::identity(&spectra)
         };
         let norm = spectra.normalization(targets)?;
+        let norm = if isotropic { norm.isotropized(l) } else { norm };
         Self::with_features(
             targets,
             ScatteringFeatures::new(spectra, norm, reduction)?,

@@ -221,7 +221,7 @@ fn synthesis_of_lognormal_fields_32() {
 #[test]
 #[ignore]
 fn synthesis_of_lognormal_fields_64() {
-    check(64, 4, 2, 2, 4000, true);
+    check(64, 4, 4, 4, 4000, true);
 }
 
 /// Same seed, same fields, whatever the number of threads; another seed, other fields.
