@@ -110,6 +110,12 @@ pub(crate) fn minimize(
             step *= 0.5;
         }
         iterations += 1;
+        if std::env::var_os("WCRG_LBFGS_TRACE").is_some() && iterations % 100 == 0 {
+            eprintln!(
+                "lbfgs {iterations}: loss {loss:.3e}, step {step:.1e}, memory {}",
+                s_hist.len()
+            );
+        }
         if !accepted {
             break;
         }

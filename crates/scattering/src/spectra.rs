@@ -101,6 +101,9 @@ pub struct ScatteringSpectra {
     s3: Vec<(usize, usize)>,
     /// $(\lambda, \lambda_1, \lambda_2)$ of each $S_4$.
     s4: Vec<(usize, usize, usize)>,
+    /// For $S_4(\lambda, \lambda_1, \lambda_2)$ with $j_1 = j_2$, $\lambda_1 \ne \lambda_2$: the
+    /// index of $S_4(\lambda, \lambda_2, \lambda_1)$, its complex conjugate (computed once).
+    s4_mirror: Vec<Option<usize>>,
     coefficients: Vec<Coefficient>,
 }
 
@@ -245,6 +248,18 @@ impl ScatteringSpectra {
                 }
             }
         }
+        let s4_index: std::collections::HashMap<(usize, usize, usize), usize> =
+            s4.iter().enumerate().map(|(t, &k)| (k, t)).collect();
+        let s4_mirror = s4
+            .iter()
+            .map(|&(a, b, c)| {
+                if b != c && scale(b) == scale(c) {
+                    s4_index.get(&(a, c, b)).copied()
+                } else {
+                    None
+                }
+            })
+            .collect();
         let jl = |b: usize| (b / l, b % l);
         let mut coefficients = vec![
             Coefficient {
@@ -299,6 +314,7 @@ impl ScatteringSpectra {
             psi,
             power,
             s3,
+            s4_mirror,
             s4,
             coefficients,
         }
@@ -526,11 +542,23 @@ impl ScatteringSpectra {
             .par_iter()
             .map(|&(a, b)| dotc(row(a, 0), row(a, b + 1)) * k)
             .collect();
-        let s4 = self
+        // S4(a, c, b) = conj S4(a, b, c): compute b < c (equal scales) once.
+        let mut s4: Vec<Complex64> = self
             .s4
             .par_iter()
-            .map(|&(a, b, c)| dotc(row(a, b + 1), row(a, c + 1)) * k)
+            .zip(self.s4_mirror.par_iter())
+            .map(|(&(a, b, c), mirror)| match mirror {
+                Some(_) if b > c => ZERO,
+                _ => dotc(row(a, b + 1), row(a, c + 1)) * k,
+            })
             .collect();
+        for (t, mirror) in self.s4_mirror.iter().enumerate() {
+            if let Some(m) = *mirror
+                && self.s4[t].1 > self.s4[t].2
+            {
+                s4[t] = s4[m].conj();
+            }
+        }
         Raw {
             mean,
             var,
@@ -633,7 +661,14 @@ impl ScatteringSpectra {
             for t in s4_start[a]..s4_start[a + 1] {
                 let (_, b, c) = self.s4[t];
                 let cn = 1.0 / (norm.s2[b] * norm.s2[c]).sqrt();
-                let zbar = Complex64::new(v[o_s4 + t], v[o_s4 + n4 + t]) * (cn * k);
+                let mut zbar = Complex64::new(v[o_s4 + t], v[o_s4 + n4 + t]) * (cn * k);
+                if let Some(m) = self.s4_mirror[t] {
+                    if b > c {
+                        continue;
+                    }
+                    // z_cb = conj(z_bc): its cotangent joins z_bc's, conjugated.
+                    zbar += Complex64::new(v[o_s4 + m], v[o_s4 + n4 + m]).conj() * (cn * k);
+                }
                 if zbar == ZERO {
                     continue;
                 }

@@ -17,9 +17,9 @@ use rustfft::num_complex::Complex64;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SynthesisConfig {
-    /// Maximum L-BFGS iterations per field (default 1000).
+    /// Maximum L-BFGS iterations per field (default 3000).
     pub max_iterations: usize,
-    /// L-BFGS memory (default 20).
+    /// L-BFGS memory (default 50).
     pub memory: usize,
     /// Stop when $\sqrt{\text{loss}} / \|R\bar\Phi\|$ falls below this value (default 2e-4).
     pub tolerance: f64,
@@ -36,8 +36,8 @@ pub struct SynthesisConfig {
 impl Default for SynthesisConfig {
     fn default() -> Self {
         Self {
-            max_iterations: 1000,
-            memory: 20,
+            max_iterations: 3000,
+            memory: 50,
             tolerance: 2e-4,
             power_spectrum_weight: 0.0,
             histogram_weight: 0.0,
