@@ -45,13 +45,15 @@ pub struct Path2d {
 pub struct Scattering2d {
     shape: (usize, usize),
     padded: (usize, usize),
-    pad: (usize, usize),
     j: usize,
     max_order: usize,
     boundary: Boundary,
     bank: MorletBank2d,
     /// `psi_sparse[n][r]`: wavelet `n` at level `r`, for subsampling by $2^{j-r}$.
     psi_sparse: Vec<Vec<SparseFilter>>,
+    /// Source row and column of every padded pixel.
+    pad_rows: Vec<usize>,
+    pad_cols: Vec<usize>,
     /// `phi_sparse[r]`: the low-pass at level `r`, for subsampling by $2^{J-r}$.
     phi_sparse: Vec<SparseFilter>,
     plans: Vec<Fft2Plan>,
@@ -220,10 +222,21 @@ impl Scattering2d {
                 }
             }
         }
+        let index = |len: usize, pad: usize, size: usize| -> Vec<usize> {
+            (0..len)
+                .map(|i| match boundary {
+                    Boundary::Periodic => i,
+                    _ => reflect(i as isize - pad as isize, size),
+                })
+                .collect()
+        };
+        let pad_rows = index(padded.0, pad.0, shape.0);
+        let pad_cols = index(padded.1, pad.1, shape.1);
         Ok(Self {
             shape,
             padded,
-            pad,
+            pad_rows,
+            pad_cols,
             j,
             max_order,
             boundary,
@@ -326,20 +339,10 @@ impl Scattering2d {
         );
         let (mp, np) = self.padded;
         ws.u0.resize(mp * np, ZERO);
-        let (pt, pl) = self.pad;
-        for r in 0..mp {
-            let sr = if pt == 0 && self.boundary == Boundary::Periodic {
-                r
-            } else {
-                reflect(r as isize - pt as isize, self.shape.0)
-            };
-            for c in 0..np {
-                let sc = if self.boundary == Boundary::Periodic {
-                    c
-                } else {
-                    reflect(c as isize - pl as isize, self.shape.1)
-                };
-                ws.u0[r * np + c] = Complex64::new(x[[sr, sc]], 0.0);
+        for (r, &sr) in self.pad_rows.iter().enumerate() {
+            let row = x.row(sr);
+            for (u, &sc) in ws.u0[r * np..(r + 1) * np].iter_mut().zip(&self.pad_cols) {
+                *u = Complex64::new(row[sc], 0.0);
             }
         }
         self.plans[0].0.forward_t(&mut ws.u0, &mut ws.scratch);
