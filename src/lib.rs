@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`core`] | `wcrg-core` | the traits `Transform`, `Features`, `Energy`, `Sampler`; RNG streams; errors |
 //! | [`wavelets`] | `wcrg-wavelets` | orthogonal wavelets (PyWavelets' filters and layout), packets, the RG split |
-//! | [`scattering`] | `wcrg-scattering` | scattering transforms and spectra |
+//! | [`scattering`] | `wcrg-scattering` | kymatio-compatible scattering transforms, scattering spectra, synthesis |
 //! | [`energy_models`] | `wcrg-energy-models` | energy ansätze |
 //! | [`estimators`] | `wcrg-estimators` | score matching and maximum likelihood |
 //! | [`samplers`] | `wcrg-samplers` | MCMC kernels and diagnostics |

@@ -1,6 +1,8 @@
 """Reference outputs of kymatio 0.3 (numpy frontend) for the wcrg-scattering tests.
 
-Run from this folder with kymatio==0.3.0, numpy and scipy installed:
+Run from this folder with kymatio==0.3.0, numpy and scipy installed (the committed files were
+made with kymatio 0.3.0, numpy 2.2.6, scipy 1.14.1, Python 3.11; kymatio 0.3.0 needs
+scipy < 1.15, whose scipy.special still has sph_harm):
 
     python gen_kymatio_reference.py
 
