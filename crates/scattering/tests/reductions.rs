@@ -251,3 +251,42 @@ fn spectra_1d_pullback_and_power() {
     assert!(ScatteringSpectra::new_1d(100, 4).is_err());
     assert!(ScatteringSpectra::new_1d(128, 0).is_err());
 }
+
+/// A scattering-spectra energy U(x) = theta . R Phi(x) as a `LinearEnergy`: its gradient is the
+/// features' pullback of theta, checked against central differences of the energy.
+#[test]
+fn scattering_features_make_a_linear_energy() {
+    use wcrg_core::Energy;
+    use wcrg_energy_models::LinearEnergy;
+    let n = 16;
+    let sp = ScatteringSpectra::new((n, n), 2, 4).unwrap();
+    let x = field(n, 12);
+    let norm = sp
+        .normalization(x.view().insert_axis(Axis(0)))
+        .unwrap()
+        .isotropized(4);
+    let feats = ScatteringFeatures::new(sp.clone(), norm, Reduction::isotropic(&sp)).unwrap();
+    let theta = random_vec(feats.len(), 13);
+    let energy = LinearEnergy::new(feats, theta).unwrap();
+    assert_eq!(energy.shape(), &[n, n]);
+    let mut ws = Workspace::new();
+    let mut grad = ndarray::ArrayD::zeros(ndarray::IxDyn(&[n, n]));
+    let u = energy.energy_and_gradient(x.view().into_dyn(), grad.view_mut(), &mut ws);
+    assert!((u - energy.energy(x.view().into_dyn(), &mut ws)).abs() < 1e-12 * (1.0 + u.abs()));
+    let h = 1e-5;
+    let scale = grad.iter().fold(0.0f64, |a, g| a.max(g.abs()));
+    for (i, j) in [(0, 0), (3, 7), (15, 2), (8, 8)] {
+        let mut p = x.clone();
+        p[[i, j]] += h;
+        let mut m = x.clone();
+        m[[i, j]] -= h;
+        let fd = (energy.energy(p.view().into_dyn(), &mut ws)
+            - energy.energy(m.view().into_dyn(), &mut ws))
+            / (2.0 * h);
+        assert!(
+            (fd - grad[[i, j]]).abs() < 1e-6 * scale,
+            "({i}, {j}): {fd} vs {}",
+            grad[[i, j]]
+        );
+    }
+}
