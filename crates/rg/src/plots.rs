@@ -67,8 +67,16 @@ pub fn line_plot(
             y1 = y1.max(y);
         }
     }
-    if !(x0 < x1 && y0 <= y1) {
+    if !(x0 <= x1 && y0 <= y1) {
         return Err(RgError::Mismatch(format!("{title}: nothing to plot")));
+    }
+    // A single abscissa (e.g. one lattice size) gets a range around it.
+    if x0 == x1 {
+        if log_x {
+            (x0, x1) = (x0 / 2.0, x1 * 2.0);
+        } else {
+            (x0, x1) = (x0 - 1.0, x1 + 1.0);
+        }
     }
     if y0 == y1 {
         y1 = y0 + 1.0;
@@ -326,4 +334,27 @@ pub fn write_all(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One lattice size (a single abscissa) used to fail with "nothing to plot".
+    #[test]
+    fn a_single_abscissa_gets_a_range() {
+        let dir = std::env::temp_dir().join(format!("wcrg-plot-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("one.png");
+        let series = vec![("tau", vec![(32.0, 35.6, 0.0)])];
+        line_plot(&path, "one size", ("L", "tau"), (true, true), &series).unwrap();
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let reader = decoder.read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (800, 560));
+        // Nothing finite to plot is still an error.
+        let empty = vec![("tau", vec![(f64::NAN, 1.0, 0.0)])];
+        assert!(line_plot(&path, "none", ("L", "tau"), (true, true), &empty).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
