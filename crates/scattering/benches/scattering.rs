@@ -4,7 +4,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{Array2, Array3};
 use std::hint::black_box;
-use wcrg_scattering::{Scattering1d, Scattering2d};
+use wcrg_scattering::{Scattering1d, Scattering2d, ScatteringSpectra, SpectraWorkspace};
 
 fn field(b: usize, m: usize, n: usize) -> Array3<f64> {
     Array3::from_shape_fn((b, m, n), |(k, i, j)| {
@@ -37,5 +37,28 @@ fn bench_1d(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_2d, bench_1d);
+/// One evaluation of the synthesis loss's statistics and their adjoint at the bar's size.
+fn bench_spectra(c: &mut Criterion) {
+    let sp = ScatteringSpectra::new((128, 128), 5, 4).expect("valid plan");
+    let x = field(1, 128, 128);
+    let norm = sp.normalization(x.view()).expect("non-constant field");
+    let x0 = x.index_axis(ndarray::Axis(0), 0).to_owned();
+    let v = vec![1e-3; sp.len()];
+    let mut ws = SpectraWorkspace::default();
+    let mut grad = Array2::zeros((128, 128));
+    let mut g = c.benchmark_group("spectra");
+    g.sample_size(10);
+    g.bench_function("J5_L4_128x128_values", |b| {
+        b.iter(|| black_box(sp.values(x0.view(), &norm, &mut ws)))
+    });
+    g.bench_function("J5_L4_128x128_values_and_pullback", |b| {
+        b.iter(|| {
+            sp.pullback(x0.view(), &v, &norm, &mut ws, grad.view_mut());
+            black_box(grad[[0, 0]])
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_2d, bench_1d, bench_spectra);
 criterion_main!(benches);
