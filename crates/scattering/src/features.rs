@@ -79,6 +79,14 @@ impl ScatteringFeatures {
             .expect("2-D")
     }
 
+    fn as_2d_mut<'a>(&self, out: ArrayViewMutD<'a, f64>) -> ndarray::ArrayViewMut2<'a, f64> {
+        let (m, n) = self.spectra.shape();
+        out.into_shape_with_order((m, n))
+            .expect("output shape")
+            .into_dimensionality::<Ix2>()
+            .expect("2-D")
+    }
+
     /// Value and pullback in one pass: returns $R\Phi(x)$ and writes $J^\top v$ for the
     /// cotangent `v` that `cotangent` computes from the value.
     pub fn value_and_pullback(
@@ -93,12 +101,7 @@ impl ScatteringFeatures {
         let value = self.reduction.apply(full.view());
         let v = cotangent(value.view());
         let vf = self.reduction.pull(v.view());
-        let (m, n) = self.spectra.shape();
-        let out2 = out
-            .into_shape_with_order((m, n))
-            .expect("output shape")
-            .into_dimensionality::<Ix2>()
-            .expect("2-D");
+        let out2 = self.as_2d_mut(out);
         self.spectra
             .pullback_after_values(x2, &vf, &self.norm, ws, out2);
         value
@@ -138,12 +141,7 @@ impl Features for ScatteringFeatures {
     ) {
         let sw = ws.get::<SpectraWorkspace>();
         let vf = self.reduction.pull(v);
-        let (m, n) = self.spectra.shape();
-        let out2 = out
-            .into_shape_with_order((m, n))
-            .expect("output shape")
-            .into_dimensionality::<Ix2>()
-            .expect("2-D");
+        let out2 = self.as_2d_mut(out);
         self.spectra
             .pullback(self.as_2d(x), &vf, &self.norm, sw, out2);
     }

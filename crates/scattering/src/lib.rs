@@ -105,7 +105,7 @@
 //! from a lognormal target, J = 5, L = 4 (1252 isotropic statistics), statistics matched to
 //! 1e-3 relative in 1407 L-BFGS iterations, 52 s on 2 cores (30 s for another target of the
 //! same process). Lognormal targets on 64² (J = 4, 4 targets, 4 fields; release test): statistics
-//! within 5e-4, power spectrum within 0.1 % per bin, marginal KL 0.018, while Gaussian fields with
+//! within 5e-4, power spectrum within 0.1 % per bin, marginal KL 0.017, while Gaussian fields with
 //! the targets' spectra have KL 0.43.
 #![deny(missing_docs)]
 

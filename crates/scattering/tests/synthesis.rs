@@ -10,6 +10,20 @@ use rustfft::num_complex::Complex64;
 use wcrg_samplers::observables::Histogram;
 use wcrg_scattering::{Synthesis, SynthesisConfig};
 
+/// Unnormalised 2-D DFT of an `n × n` row-major buffer, in place (rows, then columns).
+fn fft2(b: &mut [Complex64], n: usize, plan: &std::sync::Arc<dyn rustfft::Fft<f64>>) {
+    for r in b.chunks_mut(n) {
+        plan.process(r);
+    }
+    let mut t: Vec<Complex64> = (0..n * n).map(|i| b[(i % n) * n + i / n]).collect();
+    for r in t.chunks_mut(n) {
+        plan.process(r);
+    }
+    for (i, v) in t.iter().enumerate() {
+        b[(i % n) * n + i / n] = *v;
+    }
+}
+
 /// exp of a Gaussian field with correlation length 1.5 pixels (periodic, unit variance),
 /// centred and scaled with the lognormal's mean and standard deviation.
 pub fn lognormal(n: usize, seed: u64) -> Array2<f64> {
@@ -19,26 +33,7 @@ pub fn lognormal(n: usize, seed: u64) -> Array2<f64> {
         .collect();
     let mut planner = FftPlanner::new();
     let (f, i) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
-    let fft2 = |b: &mut Vec<Complex64>, p: &std::sync::Arc<dyn rustfft::Fft<f64>>| {
-        for r in b.chunks_mut(n) {
-            p.process(r);
-        }
-        let mut t = vec![Complex64::new(0.0, 0.0); n * n];
-        for a in 0..n {
-            for c in 0..n {
-                t[c * n + a] = b[a * n + c];
-            }
-        }
-        for r in t.chunks_mut(n) {
-            p.process(r);
-        }
-        for a in 0..n {
-            for c in 0..n {
-                b[a * n + c] = t[c * n + a];
-            }
-        }
-    };
-    fft2(&mut buf, &f);
+    fft2(&mut buf, n, &f);
     let fr = |k: usize| {
         if k <= n / 2 {
             k as f64
@@ -53,7 +48,7 @@ pub fn lognormal(n: usize, seed: u64) -> Array2<f64> {
             buf[a * n + c] *= (-w * w * 1.5 * 1.5 / 2.0).exp();
         }
     }
-    fft2(&mut buf, &i);
+    fft2(&mut buf, n, &i);
     let g: Vec<f64> = buf.iter().map(|z| z.re).collect();
     let sd = (g.iter().map(|v| v * v).sum::<f64>() / g.len() as f64).sqrt();
     // exp(g) with g ~ N(0, 1): mean e^{1/2}, variance (e - 1) e.
@@ -71,18 +66,7 @@ pub fn radial_power(x: ArrayView2<'_, f64>) -> Vec<f64> {
     let mut planner = FftPlanner::new();
     let p = planner.plan_fft_forward(n);
     let mut b: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
-    for r in b.chunks_mut(n) {
-        p.process(r);
-    }
-    let mut t = vec![Complex64::new(0.0, 0.0); n * n];
-    for a in 0..n {
-        for c in 0..n {
-            t[c * n + a] = b[a * n + c];
-        }
-    }
-    for r in t.chunks_mut(n) {
-        p.process(r);
-    }
+    fft2(&mut b, n, &p);
     let fr = |k: usize| {
         if k <= n / 2 {
             k as f64
@@ -96,7 +80,7 @@ pub fn radial_power(x: ArrayView2<'_, f64>) -> Vec<f64> {
         for a in 0..n {
             let k = (fr(a).powi(2) + fr(c).powi(2)).sqrt().round() as usize;
             if k < nb {
-                pw[k] += t[c * n + a].norm_sqr();
+                pw[k] += b[a * n + c].norm_sqr();
                 cnt[k] += 1.0;
             }
         }
