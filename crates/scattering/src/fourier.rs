@@ -20,6 +20,12 @@ pub(crate) struct Fft2 {
     col_i: Arc<dyn Fft<f64>>,
 }
 
+impl std::fmt::Debug for Fft2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fft2({}x{})", self.m, self.n)
+    }
+}
+
 impl Fft2 {
     pub fn new(planner: &mut FftPlanner<f64>, m: usize, n: usize) -> Self {
         Self {
@@ -136,6 +142,12 @@ pub(crate) struct Fft1 {
     pub n: usize,
     fwd: Arc<dyn Fft<f64>>,
     inv: Arc<dyn Fft<f64>>,
+}
+
+impl std::fmt::Debug for Fft1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fft1({})", self.n)
+    }
 }
 
 impl Fft1 {

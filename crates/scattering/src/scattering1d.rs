@@ -42,17 +42,8 @@ pub struct Scattering1d {
     psi2_sparse: Vec<Vec<SparseFilter>>,
     /// The low-pass at level `r`, for subsampling by $2^{\log_2 T - r}$.
     phi_sparse: Vec<SparseFilter>,
-    plans: Vec<Fft1Plan>,
+    plans: Vec<Fft1>,
     paths: Vec<Path1d>,
-}
-
-#[derive(Clone)]
-struct Fft1Plan(Fft1);
-
-impl std::fmt::Debug for Fft1Plan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Fft1({})", self.0.n)
-    }
 }
 
 /// Reusable buffers of [`Scattering1d::forward_one`]; any content is overwritten.
@@ -178,7 +169,7 @@ impl Scattering1d {
             .map(|(r, f)| sparse(f, 1 << log2_t.saturating_sub(r)))
             .collect();
         let plans = (0..=j_pad)
-            .map(|r| Fft1Plan(Fft1::new(&mut planner, n_padded >> r)))
+            .map(|r| Fft1::new(&mut planner, n_padded >> r))
             .collect();
         let mut paths = vec![Path1d {
             order: 0,
@@ -317,16 +308,16 @@ impl Scattering1d {
                 0.0,
             );
         }
-        self.plans[0].0.run(u0, false, scratch);
+        self.plans[0].run(u0, false, scratch);
         self.low_pass(u0, 0, low, scratch, out.index_axis_mut(Axis(0), 0));
         let mut channel2 = 1 + self.bank.psi1.len();
         for (n1, p1) in self.bank.psi1.iter().enumerate() {
             let k1 = p1.j.min(log2_t);
             u1.resize(np >> k1, ZERO);
             self.psi1_sparse[n1].apply(u0, u1);
-            self.plans[k1].0.run(u1, true, scratch);
+            self.plans[k1].run(u1, true, scratch);
             modulus(u1);
-            self.plans[k1].0.run(u1, false, scratch);
+            self.plans[k1].run(u1, false, scratch);
             self.low_pass(u1, k1, low, scratch, out.index_axis_mut(Axis(0), 1 + n1));
             if self.max_order < 2 {
                 continue;
@@ -338,9 +329,9 @@ impl Scattering1d {
                 let k2 = p2.j.min(log2_t) - k1;
                 u2.resize(np >> (k1 + k2), ZERO);
                 self.psi2_sparse[n2][k1].apply(u1, u2);
-                self.plans[k1 + k2].0.run(u2, true, scratch);
+                self.plans[k1 + k2].run(u2, true, scratch);
                 modulus(u2);
-                self.plans[k1 + k2].0.run(u2, false, scratch);
+                self.plans[k1 + k2].run(u2, false, scratch);
                 self.low_pass(
                     u2,
                     k1 + k2,
@@ -366,7 +357,7 @@ impl Scattering1d {
         let final_level = level + k;
         low.resize(self.n_padded >> final_level, ZERO);
         self.phi_sparse[level].apply(src, low);
-        self.plans[final_level].0.run(low, true, scratch);
+        self.plans[final_level].run(low, true, scratch);
         let start = self.ind_start[final_level];
         for (i, o) in out.iter_mut().enumerate() {
             *o = low[start + i].re;

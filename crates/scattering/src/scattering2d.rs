@@ -56,17 +56,8 @@ pub struct Scattering2d {
     pad_cols: Vec<usize>,
     /// `phi_sparse[r]`: the low-pass at level `r`, for subsampling by $2^{J-r}$.
     phi_sparse: Vec<SparseFilter>,
-    plans: Vec<Fft2Plan>,
+    plans: Vec<Fft2>,
     paths: Vec<Path2d>,
-}
-
-#[derive(Clone)]
-struct Fft2Plan(Fft2);
-
-impl std::fmt::Debug for Fft2Plan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Fft2({}x{})", self.0.m, self.0.n)
-    }
 }
 
 /// Reusable buffers of [`Scattering2d::forward_one`]; any content is overwritten.
@@ -192,7 +183,7 @@ impl Scattering2d {
             .collect();
         let mut planner = FftPlanner::new();
         let plans = (0..=j)
-            .map(|r| Fft2Plan(Fft2::new(&mut planner, padded.0 >> r, padded.1 >> r)))
+            .map(|r| Fft2::new(&mut planner, padded.0 >> r, padded.1 >> r))
             .collect();
         let mut paths = vec![Path2d {
             order: 0,
@@ -345,7 +336,7 @@ impl Scattering2d {
                 *u = Complex64::new(row[sc], 0.0);
             }
         }
-        self.plans[0].0.forward_t(&mut ws.u0, &mut ws.scratch);
+        self.plans[0].forward_t(&mut ws.u0, &mut ws.scratch);
         let Workspace2d {
             u0,
             u1,
@@ -360,9 +351,9 @@ impl Scattering2d {
             let j1 = p1.j;
             u1.resize((mp >> j1) * (np >> j1), ZERO);
             self.psi_sparse[n1][0].apply(u0, u1);
-            self.plans[j1].0.inverse_t(u1, scratch);
+            self.plans[j1].inverse_t(u1, scratch);
             modulus(u1);
-            self.plans[j1].0.forward_t(u1, scratch);
+            self.plans[j1].forward_t(u1, scratch);
             self.low_pass(u1, j1, low, scratch, out.index_axis_mut(Axis(0), 1 + n1));
             if self.max_order < 2 {
                 continue;
@@ -374,9 +365,9 @@ impl Scattering2d {
                 }
                 u2.resize((mp >> j2) * (np >> j2), ZERO);
                 self.psi_sparse[n2][j1].apply(u1, u2);
-                self.plans[j2].0.inverse_t(u2, scratch);
+                self.plans[j2].inverse_t(u2, scratch);
                 modulus(u2);
-                self.plans[j2].0.forward_t(u2, scratch);
+                self.plans[j2].forward_t(u2, scratch);
                 self.low_pass(u2, j2, low, scratch, out.index_axis_mut(Axis(0), channel2));
                 channel2 += 1;
             }
@@ -397,7 +388,7 @@ impl Scattering2d {
         let jj = self.j;
         low.resize((mp >> jj) * (np >> jj), ZERO);
         self.phi_sparse[level].apply(src, low);
-        self.plans[jj].0.inverse_t(low, scratch);
+        self.plans[jj].inverse_t(low, scratch);
         let off = usize::from(self.boundary == Boundary::Reflect);
         let ncoarse = np >> jj;
         let (mo, no) = out.dim();

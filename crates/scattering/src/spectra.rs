@@ -91,7 +91,7 @@ pub struct ScatteringSpectra {
     shape: (usize, usize),
     j: usize,
     l: usize,
-    fft: FftPlan,
+    fft: Fft2,
     /// Full-resolution Fourier filters, $\lambda = jL + \ell$.
     psi: Vec<Vec<f64>>,
     /// Support of $|\hat\psi_\lambda|^2$ (entries above 1e-15 of its peak) and
@@ -105,15 +105,6 @@ pub struct ScatteringSpectra {
     /// index of $S_4(\lambda, \lambda_2, \lambda_1)$, its complex conjugate (computed once).
     s4_mirror: Vec<Option<usize>>,
     coefficients: Vec<Coefficient>,
-}
-
-#[derive(Clone)]
-struct FftPlan(Fft2);
-
-impl std::fmt::Debug for FftPlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Fft2({}x{})", self.0.m, self.0.n)
-    }
 }
 
 /// Intermediate quantities of one field, kept for the adjoint.
@@ -310,7 +301,7 @@ impl ScatteringSpectra {
             shape,
             j,
             l,
-            fft: FftPlan(Fft2::new(&mut planner, shape.0, shape.1)),
+            fft: Fft2::new(&mut planner, shape.0, shape.1),
             psi,
             power,
             s3,
@@ -477,7 +468,7 @@ impl ScatteringSpectra {
         assert_eq!(x.dim(), self.shape, "field shape (expected, actual)");
         let npts = self.shape.0 * self.shape.1;
         let nf = npts as f64;
-        let fft = &self.fft.0;
+        let fft = &self.fft;
         ws.xhat.clear();
         ws.xhat.extend(x.iter().map(|&v| Complex64::new(v, 0.0)));
         let mean = x.iter().sum::<f64>() / nf;
@@ -608,7 +599,7 @@ impl ScatteringSpectra {
         );
         let nf = npts as f64;
         let nb = self.psi.len();
-        let fft = &self.fft.0;
+        let fft = &self.fft;
         let sd = norm.variance.sqrt();
         let k = 1.0 / (nf * nf);
         ws.gx.clear();

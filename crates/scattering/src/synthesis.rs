@@ -104,17 +104,8 @@ pub struct Synthesis {
     /// Preconditioner: $x = A y$ with $\hat A(k) = \sqrt{\bar P(k)/\langle\bar P\rangle}$, the
     /// square root of the targets' 2-D power spectrum (floored at 1e-3 of its peak).
     precond: Vec<f64>,
-    fft: SynthFft,
+    fft: Fft2,
     config: SynthesisConfig,
-}
-
-#[derive(Clone)]
-struct SynthFft(Fft2);
-
-impl std::fmt::Debug for SynthFft {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Fft2({}x{})", self.0.m, self.0.n)
-    }
 }
 
 impl Synthesis {
@@ -278,7 +269,7 @@ impl Synthesis {
             target_power,
             quantiles,
             precond,
-            fft: SynthFft(fft),
+            fft,
             config,
         })
     }
@@ -337,7 +328,7 @@ impl Synthesis {
         grad.copy_from_slice(g.as_slice().expect("contiguous"));
         let w = self.config.power_spectrum_weight;
         if w > 0.0 {
-            let fft = &self.fft.0;
+            let fft = &self.fft;
             let mut buf: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
             let mut scratch = Vec::new();
             fft.run(&mut buf, false, &mut scratch);
@@ -394,7 +385,7 @@ impl Synthesis {
     ) {
         buf.clear();
         buf.extend(v.iter().map(|&a| Complex64::new(a, 0.0)));
-        let fft = &self.fft.0;
+        let fft = &self.fft;
         fft.run(buf, false, scratch);
         for (z, p) in buf.iter_mut().zip(&self.precond) {
             *z *= p;
