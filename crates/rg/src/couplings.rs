@@ -153,6 +153,19 @@ impl Couplings {
         self.spec.spatial
     }
 
+    /// The stencil terms whose source channel is free, as `(target, source, dy, dx, w)`:
+    /// the free–free block $K$ of the quadratic form acts as
+    /// `(K x)_target(u) += w · x_source(u + (dy, dx))` (shifts reduced to `0 ≤ dy < ny`,
+    /// `0 ≤ dx < nx`).
+    pub(crate) fn free_terms(
+        &self,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize, f64)> + '_ {
+        self.terms
+            .iter()
+            .filter(|t| self.spec.free[t.source])
+            .map(|t| (t.target, t.source, t.dy as usize, t.dx as usize, t.w))
+    }
+
     /// Energy of the couplings and, into `grad` (same layout as `x`, `(C, ny, nx)` row-major),
     /// its gradient with respect to the free channels (conditioning channels of `grad` are set
     /// to 0). `scratch` is resized as needed.

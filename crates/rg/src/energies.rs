@@ -20,7 +20,7 @@ pub enum Support {
 }
 
 #[inline]
-fn potential_at(p: &Potential, t: f64, support: Support) -> Option<(f64, f64)> {
+pub(crate) fn potential_at(p: &Potential, t: f64, support: Support) -> Option<(f64, f64)> {
     match (p.eval(t), support) {
         (Some(v), _) => Some(v),
         (None, Support::Extended) if t.is_finite() => Some(p.exact(t)),
@@ -217,6 +217,7 @@ pub struct ConditionalEnergy {
     split: RgSplit,
     coarse_shape: Vec<usize>,
     details_shape: Vec<usize>,
+    local: crate::local::LocalTables,
 }
 
 impl TryFrom<ConditionalSpec> for ConditionalEnergy {
@@ -253,10 +254,16 @@ impl ConditionalEnergy {
         }
         Ok(Self {
             details_shape: split.details_shape(),
+            local: crate::local::LocalTables::new(&spec.couplings, &split),
             coarse_shape,
             split,
             spec,
         })
+    }
+
+    /// What single-site moves need (stencils and the split's impulse responses).
+    pub(crate) fn local_tables(&self) -> &crate::local::LocalTables {
+        &self.local
     }
 
     /// The split of this scale.
@@ -484,6 +491,21 @@ impl<'a> Conditioned<'a> {
     pub fn with_support(mut self, support: Support) -> Self {
         self.support = support;
         self
+    }
+
+    /// The conditional energy.
+    pub fn model(&self) -> &'a ConditionalEnergy {
+        self.model
+    }
+
+    /// The conditioning coarse field.
+    pub fn coarse(&self) -> ArrayViewD<'a, f64> {
+        self.coarse.clone()
+    }
+
+    /// How the potential's support is treated.
+    pub fn support(&self) -> Support {
+        self.support
     }
 }
 

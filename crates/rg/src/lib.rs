@@ -104,6 +104,7 @@ mod energies;
 mod error;
 mod fit;
 pub mod io;
+mod local;
 mod model;
 #[cfg(feature = "plots")]
 pub mod plots;
@@ -118,6 +119,7 @@ pub use energies::{
 };
 pub use error::{Result, RgError};
 pub use fit::{CoarseFit, CoarseModel, ScaleFit, WcrgConfig};
+pub use local::{LocalMala, LocalState};
 pub use model::{FORMAT_VERSION, FlowEntry, HessianSpectrum, Pyramid, Scale, WcrgModel};
 pub use potential::{Potential, PotentialSpec};
 pub use refine::Refinement;
