@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
-//!     [--seed 0] [--steps 200] [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy]
+//!     [--seed 0] [--steps 50] [--kernel local|mala] [--out wcrg-output] [--data FILE.npy]
+//!     [--reference FILE.npy]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
 //! ```
 //!
@@ -26,7 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use wcrg::core::ndarray;
 use wcrg::energy_models::Phi4;
 use wcrg::rg::io::{read_fields, write_fields};
-use wcrg::rg::{Report, SamplingConfig, WcrgConfig, WcrgModel};
+use wcrg::rg::{DetailKernel, Report, SamplingConfig, WcrgConfig, WcrgModel};
 use wcrg::samplers::Phi4GroundTruth;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -202,8 +203,18 @@ fn run() -> Res<()> {
 
     // Sample.
     let samples: usize = args.get("samples", n)?;
+    let kernel = match args.get("kernel", "local".to_string())?.as_str() {
+        "local" => DetailKernel::LocalSweeps,
+        "mala" => DetailKernel::Mala,
+        k => return Err(format!("--kernel {k}: expected local or mala").into()),
+    };
+    let default_steps = match kernel {
+        DetailKernel::Mala => 300,
+        _ => SamplingConfig::default().steps,
+    };
     let cfg = SamplingConfig::new(samples, args.get("sample-seed", seed + 17)?)
-        .steps(args.get("steps", 200)?);
+        .kernel(kernel)
+        .steps(args.get("steps", default_steps)?);
     let t = Instant::now();
     let pb = bar(1, "sample");
     let report = |_: &str, done: usize, total: usize| {

@@ -5,14 +5,16 @@
 //! ```text
 //! cargo run --release -p wcrg-rg --example critical_slowing -- [--sizes 16,32,64,128]
 //!     [--beta 0.922] [--n 500] [--steps 5000] [--direct-steps 100000] [--out wcrg-slowing]
+//!     [--kernel local|mala]
 //! ```
 //!
-//! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's MALA
+//! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's sampler
+//! (`local`: sweeps of single-site Langevin moves, the default; `mala`: global MALA steps)
 //! started at data (largest over the energy, the squared mean and the mean square of the
 //! state), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps) on the
 //! true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574 and
-//! 0.8. Times are single-threaded wall times; τ of the direct samplers is a lower bound when the
-//! run is not much longer than τ. Writes a Markdown table and `tau.png` (log–log).
+//! 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
+//! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and `tau.png` (log–log).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -21,7 +23,8 @@ use ndarray::{ArrayD, Axis, Ix3};
 use wcrg_core::rng::Streams;
 use wcrg_core::{Sampler, Workspace};
 use wcrg_energy_models::Phi4;
-use wcrg_rg::{SamplingConfig, WcrgConfig, WcrgModel};
+use wcrg_rg::plots::Series;
+use wcrg_rg::{DetailKernel, SamplingConfig, WcrgConfig, WcrgModel};
 use wcrg_samplers::diagnostics::integrated_time;
 use wcrg_samplers::{Hmc, Mala, Phi4GroundTruth, RunConfig, Tunable, run_chains_adapted};
 
@@ -72,6 +75,15 @@ fn main() -> Res<()> {
     let n: usize = get("n", "500").parse()?;
     let steps: usize = get("steps", "5000").parse()?;
     let direct_steps: usize = get("direct-steps", "100000").parse()?;
+    let kernel = match get("kernel", "local").as_str() {
+        "local" => DetailKernel::LocalSweeps,
+        "mala" => DetailKernel::Mala,
+        k => return Err(format!("--kernel {k}: expected local or mala").into()),
+    };
+    let unit = match kernel {
+        DetailKernel::Mala => "MALA steps",
+        _ => "sweeps",
+    };
     let out = std::path::PathBuf::from(get("out", "wcrg-slowing"));
     std::fs::create_dir_all(&out)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
@@ -84,10 +96,10 @@ fn main() -> Res<()> {
             .samples
             .into_dimensionality::<Ix3>()?;
         let model = WcrgModel::fit(&WcrgConfig::default().symmetric(true), data.view())?;
-        let taus = model.mixing_times(data.view(), 8, steps, 1)?;
+        let taus = model.mixing_times(data.view(), 8, steps, 1, kernel)?;
         // WCRG cost per sample: single-threaded wall time of generating 16 fields.
         let t = Instant::now();
-        pool.install(|| model.sample(&SamplingConfig::new(16, 3)))?;
+        pool.install(|| model.sample(&SamplingConfig::new(16, 3).kernel(kernel)))?;
         let wcrg_cost = t.elapsed().as_secs_f64() / 16.0;
         // Direct samplers on the true energy.
         let phi4 = Phi4::new(&[l, l], beta, 1.0)?;
@@ -111,10 +123,15 @@ fn main() -> Res<()> {
             let c = run_chains_adapted(&Hmc::new(&phi4, 0.05, 10)?, vec![x0.clone()], &cfg, None)?;
             Ok(c[0].step_size.unwrap_or(0.05))
         })?;
-        let (tau_mala, t_mala) =
-            direct(&Mala::new(&phi4, mala_step)?, x0.clone(), direct_steps, 5)?;
-        let hmc = Hmc::new(&phi4, 0.05, 10)?.with_step_size(hmc_step)?;
-        let (tau_hmc, t_hmc) = direct(&hmc, x0, direct_steps / 10, 6)?;
+        let ((tau_mala, t_mala), (tau_hmc, t_hmc)) = if direct_steps == 0 {
+            ((f64::NAN, f64::NAN), (f64::NAN, f64::NAN))
+        } else {
+            let hmc = Hmc::new(&phi4, 0.05, 10)?.with_step_size(hmc_step)?;
+            (
+                direct(&Mala::new(&phi4, mala_step)?, x0.clone(), direct_steps, 5)?,
+                direct(&hmc, x0, direct_steps / 10, 6)?,
+            )
+        };
         let line = format!(
             "| {l} | {} | {} | {tau_mala:.0} | {tau_hmc:.0} | {:.2e} | {:.2e} | {:.2e} |",
             taus.iter()
@@ -142,7 +159,7 @@ fn main() -> Res<()> {
         ));
     }
     println!(
-        "\n| L | WCRG τ per scale j = 1…J (MALA steps) | coarsest τ | direct MALA τ(m²) (steps) | HMC τ(m²) (trajectories) | WCRG s/sample | MALA s/indep. sample | HMC s/indep. sample |\n|---|---|---|---|---|---|---|---|"
+        "\n| L | WCRG τ per scale j = 1…J ({unit}) | coarsest τ (MALA steps) | direct MALA τ(m²) (steps) | HMC τ(m²) (trajectories) | WCRG s/sample | MALA s/indep. sample | HMC s/indep. sample |\n|---|---|---|---|---|---|---|---|"
     );
     for r in &rows {
         println!(
@@ -161,23 +178,24 @@ fn main() -> Res<()> {
             r.6
         );
     }
-    let series = |name: &'static str, f: &dyn Fn(&Row) -> f64| {
+    fn series<'n>(rows: &[Row], name: &'n str, f: &dyn Fn(&Row) -> f64) -> Series<'n> {
         (
             name,
             rows.iter()
                 .map(|r| (r.0 as f64, f(r), 0.0))
                 .collect::<Vec<_>>(),
         )
-    };
-    let finest = series("WCRG, finest scale (MALA steps)", &|r| r.1[0].tau);
-    let worst = series("WCRG, slowest conditional scale", &|r| {
+    }
+    let finest_name = format!("WCRG, finest scale ({unit})");
+    let finest = series(&rows, &finest_name, &|r| r.1[0].tau);
+    let worst = series(&rows, "WCRG, slowest conditional scale", &|r| {
         r.1.iter()
             .filter(|t| !t.coarsest)
             .map(|t| t.tau)
             .fold(0.0, f64::max)
     });
-    let mala = series("direct MALA, m² (steps)", &|r| r.2);
-    let hmc = series("direct HMC, m² (trajectories)", &|r| r.3);
+    let mala = series(&rows, "direct MALA, m² (steps)", &|r| r.2);
+    let hmc = series(&rows, "direct HMC, m² (trajectories)", &|r| r.3);
     wcrg_rg::plots::line_plot(
         &out.join("tau.png"),
         "integrated autocorrelation time at β_c",

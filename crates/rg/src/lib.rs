@@ -124,7 +124,7 @@ pub use model::{FORMAT_VERSION, FlowEntry, HessianSpectrum, Pyramid, Scale, Wcrg
 pub use potential::{Potential, PotentialSpec};
 pub use refine::Refinement;
 pub use report::{HistogramComparison, Report, ScaleStd, SpectrumBin, pearson};
-pub use sample::{Generated, MixingTime, SamplingConfig, ScaleSampling};
+pub use sample::{DetailKernel, Generated, MixingTime, SamplingConfig, ScaleSampling};
 
 /// Progress reports: `(stage, done, total)`.
 pub type Progress<'a> = Option<&'a (dyn Fn(&str, usize, usize) + Sync)>;

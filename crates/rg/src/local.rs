@@ -21,8 +21,8 @@ use crate::energies::{Conditioned, potential_at};
 /// What a site move needs to know about a conditional energy, independent of the fields.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LocalTables {
-    /// Free–free stencil `(target, source, dy, dx, w)`: `(K x)_t(u) += w x_s(u + (dy, dx))`.
-    terms: Vec<(usize, usize, usize, usize, f64)>,
+    /// Free–free stencil by shift `(dy, dx, W)`: `(K x)_t(u) += Σ_s W[t][s] x_s(u + (dy, dx))`.
+    shifts: Vec<(usize, usize, [[f64; 3]; 3])>,
     /// The zero-shift block of $K$ (one site with itself).
     self_block: [[f64; 3]; 3],
     /// Offsets `(oy, ox)` of the fine pixels `2u + o` that the details at `u` reach, with the
@@ -34,11 +34,19 @@ impl LocalTables {
     /// Tables of the couplings `couplings` and the split `split` (its merge is periodic and
     /// equivariant under shifts of the coarse grid by one site / the fine grid by two).
     pub(crate) fn new(couplings: &Couplings, split: &RgSplit) -> Self {
-        let terms: Vec<_> = couplings.free_terms().collect();
+        let mut shifts: Vec<(usize, usize, [[f64; 3]; 3])> = Vec::new();
         let mut self_block = [[0.0; 3]; 3];
-        for &(t, s, dy, dx, w) in &terms {
+        for (t, s, dy, dx, w) in couplings.free_terms() {
             if dy == 0 && dx == 0 {
                 self_block[t][s] += w;
+            }
+            match shifts.iter_mut().find(|e| e.0 == dy && e.1 == dx) {
+                Some(e) => e.2[t][s] += w,
+                None => {
+                    let mut m = [[0.0; 3]; 3];
+                    m[t][s] = w;
+                    shifts.push((dy, dx, m));
+                }
             }
         }
         let mut ws = Workspace::new();
@@ -67,12 +75,15 @@ impl LocalTables {
             }
         }
         Self {
-            terms,
+            shifts,
             self_block,
             impulse,
         }
     }
 }
+
+/// Sweeps between two recomputations of a state's caches from scratch.
+const RESYNC: usize = 16;
 
 /// Sweeps of single-site MALA moves on one conditional law $\bar E_j(\cdot\mid x_j)$
 /// ([`Conditioned`]): at each coarse site $u$ in turn (row-major order), the three details
@@ -82,8 +93,8 @@ impl LocalTables {
 /// Each site move leaves the conditional law invariant, so the sweep does too.
 ///
 /// One [`Sampler::step`] is one sweep over all sites. Energy changes and gradients are computed
-/// locally (see the module docs); the cached fields are recomputed from scratch at the start of
-/// every sweep, so rounding does not accumulate. Moves that take $x_{j-1}$ outside the
+/// locally (see the module docs) and the caches updated in place; they are recomputed from
+/// scratch every 16 sweeps, so rounding does not accumulate. Moves that take $x_{j-1}$ outside the
 /// potential's support are rejected ([`crate::Support::Confined`]) and counted as divergent.
 #[derive(Debug, Clone)]
 pub struct LocalMala<'a> {
@@ -103,6 +114,7 @@ pub struct LocalState {
     stack: Vec<f64>,
     scratch: Vec<f64>,
     energy: f64,
+    sweeps: usize,
 }
 
 impl LocalState {
@@ -143,13 +155,15 @@ impl<'a> LocalMala<'a> {
         let fs = model.split().fine_shape();
         let (fy, fx) = (fs[0], fs[1]);
         let p = uy * cs[1] + ux;
-        let fine_at = |oy: usize, ox: usize| ((2 * uy + oy) % fy) * fx + (2 * ux + ox) % fx;
+        let tables = model.local_tables();
+        let mut idx = Vec::new();
+        fine_indices(tables, uy, ux, fy, fx, &mut idx);
         let gc = [
             state.grad[p],
             state.grad[plane + p],
             state.grad[2 * plane + p],
         ];
-        site_gradient(model.local_tables(), &state.drho, gc, &fine_at)
+        site_gradient(tables, &state.drho, gc, &idx)
     }
 
     /// Recomputes the caches of `s` from its details; `false` if they leave the support.
@@ -192,17 +206,27 @@ impl<'a> LocalMala<'a> {
     }
 }
 
+/// The flat fine indices `2u + o` (periodic) of the impulse offsets at coarse site `(uy, ux)`.
+fn fine_indices(t: &LocalTables, uy: usize, ux: usize, fy: usize, fx: usize, out: &mut Vec<usize>) {
+    out.clear();
+    out.extend(t.impulse.iter().map(|&(oy, ox, _)| {
+        let (mut y, mut x) = (2 * uy + oy, 2 * ux + ox);
+        if y >= fy {
+            y -= fy;
+        }
+        if x >= fx {
+            x -= fx;
+        }
+        y * fx + x
+    }));
+}
+
 /// The gradient at one site: the coupling part `gc` plus the potential's
-/// $\sum_o \rho'(x_{j-1}(2u + o))\,h(o)$.
-fn site_gradient(
-    tables: &LocalTables,
-    drho: &[f64],
-    gc: [f64; 3],
-    fine_at: &impl Fn(usize, usize) -> usize,
-) -> [f64; 3] {
+/// $\sum_o \rho'(x_{j-1}(2u + o))\,h(o)$, with `idx` from [`fine_indices`].
+fn site_gradient(tables: &LocalTables, drho: &[f64], gc: [f64; 3], idx: &[usize]) -> [f64; 3] {
     let mut g = gc;
-    for &(oy, ox, h) in &tables.impulse {
-        let d = drho[fine_at(oy, ox)];
+    for (&(_, _, h), &w) in tables.impulse.iter().zip(idx) {
+        let d = drho[w];
         for c in 0..3 {
             g[c] += d * h[c];
         }
@@ -247,6 +271,7 @@ impl Sampler for LocalMala<'_> {
             stack: Vec::new(),
             scratch: Vec::new(),
             energy: 0.0,
+            sweeps: 0,
         };
         if !self.sync(&mut s, ws) {
             return Err(wcrg_core::Error::InvalidParameter {
@@ -271,7 +296,8 @@ impl Sampler for LocalMala<'_> {
             divergent: true,
             energy: s.energy,
         };
-        if !self.sync(s, ws) {
+        s.sweeps += 1;
+        if s.sweeps % RESYNC == 0 && !self.sync(s, ws) {
             return divergent_sweep;
         }
         let model = self.energy.model();
@@ -288,14 +314,15 @@ impl Sampler for LocalMala<'_> {
         let k = &tables.self_block;
         let (mut accepted, mut alpha_sum, mut divergent) = (0usize, 0.0, 0usize);
         let mut new_rho = vec![(0.0, 0.0); tables.impulse.len()];
+        let mut idx = Vec::with_capacity(tables.impulse.len());
         let x = s.x.as_slice_mut().expect("standard layout");
         for uy in 0..ny {
             for ux in 0..nx {
                 let p = uy * nx + ux;
-                let fine_at = |oy: usize, ox: usize| ((2 * uy + oy) % fy) * fx + (2 * ux + ox) % fx;
+                fine_indices(tables, uy, ux, fy, fx, &mut idx);
                 let xu = [x[p], x[plane + p], x[2 * plane + p]];
                 let gc = [s.grad[p], s.grad[plane + p], s.grad[2 * plane + p]];
-                let g = site_gradient(tables, &s.drho, gc, &fine_at);
+                let g = site_gradient(tables, &s.drho, gc, &idx);
                 let mut y = [0.0; 3];
                 let mut delta = [0.0; 3];
                 for c in 0..3 {
@@ -314,8 +341,7 @@ impl Sampler for LocalMala<'_> {
                     gy[c] = gc[c] + kd;
                 }
                 let mut inside = true;
-                for (slot, &(oy, ox, h)) in new_rho.iter_mut().zip(&tables.impulse) {
-                    let w = fine_at(oy, ox);
+                for ((slot, &(_, _, h)), &w) in new_rho.iter_mut().zip(&tables.impulse).zip(&idx) {
                     let v = s.fine[w] + delta[0] * h[0] + delta[1] * h[1] + delta[2] * h[2];
                     match potential_at(potential, v, support) {
                         Some((r, r1)) => {
@@ -351,17 +377,22 @@ impl Sampler for LocalMala<'_> {
                     for c in 0..3 {
                         x[c * plane + p] = y[c];
                     }
-                    for (&(r, r1), &(oy, ox, h)) in new_rho.iter().zip(&tables.impulse) {
-                        let w = fine_at(oy, ox);
+                    for ((&(r, r1), &(_, _, h)), &w) in
+                        new_rho.iter().zip(&tables.impulse).zip(&idx)
+                    {
                         s.fine[w] += delta[0] * h[0] + delta[1] * h[1] + delta[2] * h[2];
                         s.rho[w] = r;
                         s.drho[w] = r1;
                     }
                     // (K x)_t(v) += w δ_s for v + (dy, dx) = u.
-                    for &(t, src, dy, dx, w) in &tables.terms {
-                        let vy = (uy + ny - dy) % ny;
-                        let vx = (ux + nx - dx) % nx;
-                        s.grad[t * plane + vy * nx + vx] += w * delta[src];
+                    for &(dy, dx, ref w) in &tables.shifts {
+                        let vy = if uy >= dy { uy - dy } else { uy + ny - dy };
+                        let vx = if ux >= dx { ux - dx } else { ux + nx - dx };
+                        let v = vy * nx + vx;
+                        for t in 0..3 {
+                            s.grad[t * plane + v] +=
+                                w[t][0] * delta[0] + w[t][1] * delta[1] + w[t][2] * delta[2];
+                        }
                     }
                 }
             }

@@ -9,6 +9,7 @@ use wcrg_samplers::{DualAveraging, Mala, Tunable, diagnostics::integrated_time};
 
 use crate::energies::Conditioned;
 use crate::error::{Result, RgError};
+use crate::local::LocalMala;
 use crate::model::WcrgModel;
 
 /// Settings of [`WcrgModel::sample`].
@@ -19,7 +20,11 @@ pub struct SamplingConfig {
     pub samples: usize,
     /// Seed: sample `i` at scale `j` uses its own stream, so results do not depend on threads.
     pub seed: u64,
-    /// MALA steps per sample at each conditional scale.
+    /// How each conditional scale's details are sampled.
+    #[serde(default)]
+    pub kernel: DetailKernel,
+    /// Transitions per sample at each conditional scale: sweeps for
+    /// [`DetailKernel::LocalSweeps`], MALA steps for [`DetailKernel::Mala`].
     pub steps: usize,
     /// Number of MALA chains of the coarsest field; sample `i` comes from chain
     /// `i % coarse_chains`.
@@ -29,15 +34,46 @@ pub struct SamplingConfig {
     /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
     /// field (a 16 × 16 field takes 4 times as many: its slowest modes relax more slowly).
     pub coarse_steps: usize,
-    /// Steps of step-size adaptation (dual averaging) per adaptation chain, before sampling.
+    /// MALA steps of step-size adaptation (dual averaging) per adaptation chain and phase,
+    /// before sampling (the coarsest field, and the conditional scales under
+    /// [`DetailKernel::Mala`]).
     pub adapt_steps: usize,
+    /// Sweeps of step-size adaptation per adaptation chain and phase under
+    /// [`DetailKernel::LocalSweeps`] (one scalar step settles within a few sweeps, each of
+    /// which averages the acceptance over every site).
+    #[serde(default = "default_adapt_sweeps")]
+    pub adapt_sweeps: usize,
     /// Number of adaptation chains per scale (their final step sizes are averaged).
     pub adapt_chains: usize,
     /// Target acceptance of the adaptation.
     pub target_acceptance: f64,
     /// Steps at a quarter of the adapted step size run before the `steps` at each conditional
-    /// scale (MALA from a white-noise start accepts little until it nears the typical set).
+    /// scale (MALA from a white-noise start accepts little until it nears the typical set;
+    /// [`DetailKernel::Mala`] only).
     pub burn_in: usize,
+}
+
+/// The Markov kernel of the conditional scales $\bar x_j \mid x_j$.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DetailKernel {
+    /// Sweeps of single-site Langevin moves ([`LocalMala`]): the step size and the number of
+    /// sweeps to mix do not depend on the lattice size.
+    #[default]
+    LocalSweeps,
+    /// Global MALA moves of all details at once ([`Mala`]): the step size falls like
+    /// $d^{-1/3}$ with the number of sites $d$, so the steps to mix grow like $d^{1/3}$.
+    Mala,
+}
+
+impl DetailKernel {
+    /// The initial step size before adaptation.
+    fn initial_step(self) -> f64 {
+        match self {
+            Self::LocalSweeps => 0.3,
+            Self::Mala => 0.05,
+        }
+    }
 }
 
 impl Default for SamplingConfig {
@@ -45,16 +81,22 @@ impl Default for SamplingConfig {
         Self {
             samples: 100,
             seed: 0,
-            steps: 300,
+            kernel: DetailKernel::LocalSweeps,
+            steps: 50,
             coarse_chains: 32,
             coarse_warmup: 5000,
             coarse_steps: 1000,
             adapt_steps: 300,
+            adapt_sweeps: default_adapt_sweeps(),
             adapt_chains: 4,
             target_acceptance: 0.574,
             burn_in: 100,
         }
     }
+}
+
+fn default_adapt_sweeps() -> usize {
+    30
 }
 
 impl SamplingConfig {
@@ -66,9 +108,14 @@ impl SamplingConfig {
             ..Self::default()
         }
     }
-    /// Sets the MALA steps per conditional scale.
+    /// Sets the transitions (sweeps or MALA steps, by the kernel) per conditional scale.
     pub fn steps(mut self, n: usize) -> Self {
         self.steps = n;
+        self
+    }
+    /// Sets the kernel of the conditional scales.
+    pub fn kernel(mut self, kernel: DetailKernel) -> Self {
+        self.kernel = kernel;
         self
     }
     /// Sets the chains, warm-up and thinning of the coarsest field.
@@ -113,27 +160,25 @@ pub struct Generated {
     pub scales: Vec<ScaleSampling>,
 }
 
-/// Runs `steps` MALA steps from `x0`; returns (final state, acceptance count, rejections for
-/// non-finite energy, energy trace if `trace`).
-pub(crate) fn run_mala<E: Energy>(
-    energy: E,
-    step: f64,
+/// Runs `steps` transitions of `sampler` from `x0`; returns (final state, acceptance count,
+/// rejections for non-finite energy, trace of (energy, squared mean, mean square) if `trace`).
+pub(crate) fn run_chain<S: Sampler>(
+    sampler: &S,
     x0: ArrayD<f64>,
     steps: usize,
     rng: &mut wcrg_core::rng::Rng,
     ws: &mut Workspace,
     trace: bool,
 ) -> Run {
-    let mala = Mala::new(energy, step)?;
-    let mut state = mala.init(x0, ws)?;
-    let (mut acc, mut div) = (0, 0);
+    let mut state = sampler.init(x0, ws)?;
+    let (mut acc, mut div) = (0.0, 0);
     let mut energies = Vec::with_capacity(if trace { steps } else { 0 });
     for _ in 0..steps {
-        let info = mala.step(&mut state, rng, ws);
-        acc += info.accepted as usize;
+        let info = sampler.step(&mut state, rng, ws);
+        acc += info.acceptance_probability;
         div += info.divergent as usize;
         if trace {
-            let x = mala.position(&state);
+            let x = sampler.position(&state);
             let n = x.len() as f64;
             let mean = x.sum() / n;
             energies.push([
@@ -143,37 +188,77 @@ pub(crate) fn run_mala<E: Energy>(
             ]);
         }
     }
-    Ok((mala.position(&state).to_owned(), acc, div, energies))
+    Ok((sampler.position(&state).to_owned(), acc, div, energies))
+}
+
+/// Runs `steps` MALA steps on `energy` from `x0` (as [`run_chain`]).
+pub(crate) fn run_mala<E: Energy>(
+    energy: E,
+    step: f64,
+    x0: ArrayD<f64>,
+    steps: usize,
+    rng: &mut wcrg_core::rng::Rng,
+    ws: &mut Workspace,
+    trace: bool,
+) -> Run {
+    run_chain(&Mala::new(energy, step)?, x0, steps, rng, ws, trace)
+}
+
+/// Runs the kernel `kernel` on a conditional law: `burn_in` MALA steps at a quarter of `step`
+/// then `steps` MALA steps, or `steps` sweeps.
+#[allow(clippy::too_many_arguments)]
+fn run_details(
+    kernel: DetailKernel,
+    energy: Conditioned<'_>,
+    step: f64,
+    x0: ArrayD<f64>,
+    burn_in: usize,
+    steps: usize,
+    rng: &mut wcrg_core::rng::Rng,
+    ws: &mut Workspace,
+    trace: bool,
+) -> Run {
+    match kernel {
+        DetailKernel::LocalSweeps => {
+            run_chain(&LocalMala::new(energy, step)?, x0, steps, rng, ws, trace)
+        }
+        DetailKernel::Mala => {
+            let x0 = if burn_in > 0 {
+                run_mala(energy.clone(), 0.25 * step, x0, burn_in, rng, ws, false)?.0
+            } else {
+                x0
+            };
+            run_mala(energy, step, x0, steps, rng, ws, trace)
+        }
+    }
 }
 
 /// Dual-averaging adaptation on `chains` chains, in two phases of `steps` steps (the second
 /// restarted from the first's step, on the burnt-in chain); returns the geometric mean of the
-/// final steps.
-fn adapt<E: Energy + Clone, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
+/// final steps. `make(c)` gives chain `c`'s kernel (at its initial step) and start.
+fn adapt<S: Sampler + Tunable, F: Fn(usize) -> Result<(S, ArrayD<f64>)> + Sync>(
     make: F,
     chains: usize,
     steps: usize,
     target: f64,
     streams: Streams,
-    step0: f64,
 ) -> Result<f64> {
     let finals: Vec<Result<f64>> = (0..chains)
         .into_par_iter()
         .map(|c| {
-            let (energy, x0) = make(c)?;
+            let (mut kernel, x0) = make(c)?;
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
-            let mut mala = Mala::new(energy, step0)?;
-            let mut state = mala.init(x0, &mut ws)?;
+            let mut state = kernel.init(x0, &mut ws)?;
             // Two phases: the first also burns the chain in, the second adapts at equilibrium.
-            let mut eps = step0;
+            let mut eps = kernel.step_size();
             for _ in 0..2 {
                 let mut da = DualAveraging::new(eps, target)?;
-                mala = mala.with_step_size(eps)?;
+                kernel = kernel.with_step_size(eps)?;
                 for _ in 0..steps {
-                    let info = mala.step(&mut state, &mut rng, &mut ws);
+                    let info = kernel.step(&mut state, &mut rng, &mut ws);
                     let e = da.update(info.acceptance_probability);
-                    mala = mala.with_step_size(e)?;
+                    kernel = kernel.with_step_size(e)?;
                 }
                 eps = da.final_step();
             }
@@ -185,6 +270,45 @@ fn adapt<E: Energy + Clone, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
         log_sum += f.clone()?.ln();
     }
     Ok((log_sum / chains as f64).exp())
+}
+
+/// [`adapt`] for a conditional law under `kernel`, chains started from `start(c)`.
+/// `steps` MALA steps or `sweeps` sweeps per phase, by the kernel.
+fn adapt_details<'a, F: Fn(usize) -> Result<(Conditioned<'a>, ArrayD<f64>)> + Sync>(
+    kernel: DetailKernel,
+    start: F,
+    chains: usize,
+    (steps, sweeps): (usize, usize),
+    target: f64,
+    streams: Streams,
+) -> Result<f64> {
+    let step0 = kernel.initial_step();
+    let steps = match kernel {
+        DetailKernel::LocalSweeps => sweeps,
+        _ => steps,
+    };
+    match kernel {
+        DetailKernel::LocalSweeps => adapt(
+            |c| {
+                let (e, x0) = start(c)?;
+                Ok((LocalMala::new(e, step0)?, x0))
+            },
+            chains,
+            steps,
+            target,
+            streams,
+        ),
+        DetailKernel::Mala => adapt(
+            |c| {
+                let (e, x0) = start(c)?;
+                Ok((Mala::new(e, step0)?, x0))
+            },
+            chains,
+            steps,
+            target,
+            streams,
+        ),
+    }
 }
 
 impl WcrgModel {
@@ -241,12 +365,11 @@ impl WcrgModel {
         let shape = self.coarsest().field_shape().to_vec();
         let st = streams.child(1000);
         let step = adapt(
-            |c| Ok((self.coarsest(), self.coarse_start(c))),
+            |c| Ok((Mala::new(self.coarsest(), 0.05)?, self.coarse_start(c))),
             cfg.adapt_chains,
             cfg.adapt_steps,
             cfg.target_acceptance,
             st.child(1),
-            0.05,
         )?;
         let starts = |c: usize| self.coarse_start(c);
         let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &starts, &tick)?;
@@ -266,19 +389,29 @@ impl WcrgModel {
             let dshape = cond.details_shape().to_vec();
             let st = streams.child(j as u64 + 1);
             let xv = x.view();
-            let step = adapt(
+            let step = adapt_details(
+                cfg.kernel,
                 |c| {
-                    let coarse = xv.index_axis(Axis(0), c % n);
-                    Ok((
-                        Conditioned::new(cond, coarse)?,
-                        ArrayD::zeros(IxDyn(&dshape)),
-                    ))
+                    // Start inside the support (or on the extended energy if the coarse field
+                    // alone leaves it), as the sampling chains do.
+                    let energy = Conditioned::new(cond, xv.index_axis(Axis(0), c % n))?;
+                    let mut rng = st.child(2).rng(c as u64);
+                    let mut ws = Workspace::new();
+                    let step0 = cfg.kernel.initial_step();
+                    Ok(
+                        match start_inside(&energy, cfg.kernel, step0, &dshape, &mut rng, &mut ws) {
+                            Some(x0) => (energy, x0),
+                            None => (
+                                energy.with_support(crate::Support::Extended),
+                                ArrayD::zeros(IxDyn(&dshape)),
+                            ),
+                        },
+                    )
                 },
                 cfg.adapt_chains,
-                cfg.adapt_steps,
+                (cfg.adapt_steps, cfg.adapt_sweeps),
                 cfg.target_acceptance,
                 st.child(1),
-                0.05,
             )?;
             let unconfined = std::sync::atomic::AtomicUsize::new(0);
             let runs: Vec<Run> = (0..n)
@@ -286,31 +419,20 @@ impl WcrgModel {
                 .map_init(Workspace::new, |ws, i| {
                     let mut rng = st.rng(i as u64);
                     let energy = Conditioned::new(cond, xv.index_axis(Axis(0), i))?;
-                    let r = match start_inside(&energy, step, &dshape, &mut rng, ws) {
-                        Some(x0) => {
-                            let x0 = if cfg.burn_in > 0 {
-                                run_mala(
-                                    energy.clone(),
-                                    0.25 * step,
-                                    x0,
-                                    cfg.burn_in,
-                                    &mut rng,
-                                    ws,
-                                    false,
-                                )?
-                                .0
-                            } else {
-                                x0
-                            };
-                            run_mala(energy, step, x0, cfg.steps, &mut rng, ws, false)
-                        }
+                    let (kernel, burn) = (cfg.kernel, cfg.burn_in);
+                    let r = match start_inside(&energy, kernel, step, &dshape, &mut rng, ws) {
+                        Some(x0) => run_details(
+                            kernel, energy, step, x0, burn, cfg.steps, &mut rng, ws, false,
+                        ),
                         None => {
                             // The coarse field alone puts x_{j-1} outside the fitted range:
                             // sample this field with the potential extended beyond it.
                             unconfined.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             let extended = energy.with_support(crate::Support::Extended);
                             let x0 = ArrayD::zeros(IxDyn(&dshape));
-                            run_mala(extended, step, x0, cfg.steps, &mut rng, ws, false)
+                            run_details(
+                                kernel, extended, step, x0, 0, cfg.steps, &mut rng, ws, false,
+                            )
                         }
                     };
                     tick();
@@ -337,10 +459,10 @@ impl WcrgModel {
         })
     }
 
-    /// Integrated autocorrelation times (in MALA steps) of each scale's sampler, measured on
-    /// chains started at data: for $j = 1..J$, `chains` chains of $\bar x_j \mid x_j$ with
-    /// $(\bar x_j, x_j)$ from `data`, and for $x_J$ chains from the data's coarsest fields;
-    /// Returns `(level, τ_int, acceptance)` per scale,
+    /// Integrated autocorrelation times of each scale's sampler, measured on chains started at
+    /// data: for $j = 1..J$, `chains` chains of `steps` transitions of `kernel` (sweeps or MALA
+    /// steps) on $\bar x_j \mid x_j$ with $(\bar x_j, x_j)$ from `data`, and for $x_J$ chains of
+    /// MALA steps from the data's coarsest fields. Returns a [`MixingTime`] per scale,
     /// $j = 1..J$ then the coarsest ($J$). Step sizes are adapted as in sampling. τ_int is the
     /// largest over three observables of the chain: its energy, the squared mean and the mean
     /// square of its state.
@@ -353,6 +475,7 @@ impl WcrgModel {
         chains: usize,
         steps: usize,
         seed: u64,
+        kernel: DetailKernel,
     ) -> Result<Vec<MixingTime>> {
         if chains == 0 || chains > data.shape()[0] || steps < 100 {
             return Err(wcrg_core::Error::InvalidParameter {
@@ -364,7 +487,7 @@ impl WcrgModel {
         }
         let (fields, details) = self.decompose(data)?;
         let streams = Streams::new(seed);
-        let cfg = SamplingConfig::default();
+        let cfg = SamplingConfig::default().kernel(kernel);
         let mut out = Vec::new();
         for (j, sc) in self.scales().iter().enumerate() {
             let cond = &sc.conditional;
@@ -376,38 +499,59 @@ impl WcrgModel {
                     details[j].index_axis(Axis(0), c).to_owned(),
                 ))
             };
-            let step = adapt(
+            let step = adapt_details(
+                kernel,
                 start,
                 cfg.adapt_chains.min(chains),
-                cfg.adapt_steps,
+                (cfg.adapt_steps, cfg.adapt_sweeps),
                 cfg.target_acceptance,
                 st.child(1),
-                0.05,
             )?;
-            out.push(measure(start, chains, steps, step, st, j + 1, false)?);
+            let run = |c: usize| -> Result<(f64, f64)> {
+                let (energy, x0) = start(c)?;
+                let mut ws = Workspace::new();
+                let mut rng = st.rng(c as u64);
+                let r = run_details(kernel, energy, step, x0, 0, steps, &mut rng, &mut ws, true);
+                tau_of(r, steps)
+            };
+            out.push(measure(run, chains, step, j + 1, false)?);
         }
         let xj = fields.last().expect("coarsest");
         let st = streams.child(1000);
-        let start = |c: usize| Ok((self.coarsest(), xj.index_axis(Axis(0), c).to_owned()));
+        let start = |c: usize| {
+            Ok((
+                Mala::new(self.coarsest(), 0.05)?,
+                xj.index_axis(Axis(0), c).to_owned(),
+            ))
+        };
         let step = adapt(
             start,
             cfg.adapt_chains.min(chains),
             cfg.adapt_steps,
             cfg.target_acceptance,
             st.child(1),
-            0.05,
         )?;
-        out.push(measure(
-            start,
-            chains,
-            steps,
-            step,
-            st,
-            self.levels(),
-            true,
-        )?);
+        let run = |c: usize| -> Result<(f64, f64)> {
+            let x0 = xj.index_axis(Axis(0), c).to_owned();
+            let mut ws = Workspace::new();
+            let mut rng = st.rng(c as u64);
+            let r = run_mala(self.coarsest(), step, x0, steps, &mut rng, &mut ws, true);
+            tau_of(r, steps)
+        };
+        out.push(measure(run, chains, step, self.levels(), true)?);
         Ok(out)
     }
+}
+
+/// τ_int of a traced run (largest over its three observables) and its mean acceptance.
+fn tau_of(run: Run, steps: usize) -> Result<(f64, f64)> {
+    let (_, acc, _, trace) = run?;
+    let mut tau = 0.0f64;
+    for k in 0..3 {
+        let series: Vec<f64> = trace.iter().map(|t| t[k]).collect();
+        tau = tau.max(integrated_time(&series)?);
+    }
+    Ok((tau, acc / steps as f64))
 }
 
 /// Integrated autocorrelation time of one scale's sampler.
@@ -417,40 +561,24 @@ pub struct MixingTime {
     pub level: usize,
     /// Whether this is the coarsest field.
     pub coarsest: bool,
-    /// Mean τ_int of the energy over chains, in MALA steps.
+    /// Mean τ_int over chains, in transitions of the scale's kernel (sweeps or MALA steps).
     pub tau: f64,
     /// Standard error of the mean over chains.
     pub tau_err: f64,
-    /// Acceptance rate.
+    /// Mean acceptance probability (per site move for sweeps).
     pub acceptance: f64,
     /// Step size.
     pub step_size: f64,
 }
 
-fn measure<E: Energy, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
-    make: F,
+fn measure<F: Fn(usize) -> Result<(f64, f64)> + Send + Sync>(
+    run: F,
     chains: usize,
-    steps: usize,
     step: f64,
-    streams: Streams,
     level: usize,
     coarsest: bool,
 ) -> Result<MixingTime> {
-    let runs: Vec<Result<(f64, f64)>> = (0..chains)
-        .into_par_iter()
-        .map(|c| {
-            let (energy, x0) = make(c)?;
-            let mut ws = Workspace::new();
-            let mut rng = streams.rng(c as u64);
-            let (_, acc, _, trace) = run_mala(energy, step, x0, steps, &mut rng, &mut ws, true)?;
-            let mut tau = 0.0f64;
-            for k in 0..3 {
-                let series: Vec<f64> = trace.iter().map(|t| t[k]).collect();
-                tau = tau.max(integrated_time(&series)?);
-            }
-            Ok((tau, acc as f64 / steps as f64))
-        })
-        .collect();
+    let runs: Vec<Result<(f64, f64)>> = (0..chains).into_par_iter().map(run).collect();
     let mut taus = Vec::new();
     let mut acc = 0.0;
     for r in runs {
@@ -470,14 +598,14 @@ fn measure<E: Energy, F: Fn(usize) -> Result<(E, ArrayD<f64>)> + Sync>(
     })
 }
 
-type Run = Result<(ArrayD<f64>, usize, usize, Vec<[f64; 3]>)>;
+type Run = Result<(ArrayD<f64>, f64, usize, Vec<[f64; 3]>)>;
 type ChainRun = Result<(Vec<ArrayD<f64>>, usize, usize, usize)>;
 
 fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>, (f64, f64))> {
     let n = runs.len();
     let full: Vec<usize> = std::iter::once(n).chain(shape.iter().copied()).collect();
     let mut out = ArrayD::zeros(IxDyn(&full));
-    let (mut acc, mut div) = (0usize, 0usize);
+    let (mut acc, mut div) = (0.0, 0usize);
     for (mut o, r) in out.outer_iter_mut().zip(runs) {
         let (x, a, d, _) = r?;
         o.assign(&x);
@@ -485,7 +613,7 @@ fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>,
         div += d;
     }
     let total = (n * steps) as f64;
-    Ok((out, (acc as f64 / total, div as f64 / total)))
+    Ok((out, (acc / total, div as f64 / total)))
 }
 
 fn check_moves(report: &[ScaleSampling], stage: &str) -> Result<()> {
@@ -576,11 +704,12 @@ fn coarse_chains(
 }
 
 /// A starting point of the details inside the potential's support: unit white noise or
-/// $\bar x = 0$ if one of them is, else
-/// the first state of at most 500 MALA steps on the energy extended beyond the support that is
-/// (a burn-in choice; it does not change the law being sampled afterwards).
+/// $\bar x = 0$ if one of them is, else the first state inside of at most 500 transitions of
+/// `kernel` on the energy extended beyond the support (a burn-in choice; it does not change the
+/// law being sampled afterwards).
 fn start_inside(
     energy: &Conditioned<'_>,
+    kernel: DetailKernel,
     step: f64,
     shape: &[usize],
     rng: &mut wcrg_core::rng::Rng,
@@ -598,11 +727,26 @@ fn start_inside(
         return Some(zero);
     }
     let extended = energy.clone().with_support(crate::Support::Extended);
-    let mala = Mala::new(extended, step).ok()?;
-    let mut state = mala.init(zero, ws).ok()?;
+    match kernel {
+        DetailKernel::LocalSweeps => {
+            first_inside(&LocalMala::new(extended, step).ok()?, energy, zero, rng, ws)
+        }
+        DetailKernel::Mala => first_inside(&Mala::new(extended, step).ok()?, energy, zero, rng, ws),
+    }
+}
+
+/// The first state of at most 500 transitions of `sampler` from `x0` where `energy` is finite.
+fn first_inside<S: Sampler>(
+    sampler: &S,
+    energy: &Conditioned<'_>,
+    x0: ArrayD<f64>,
+    rng: &mut wcrg_core::rng::Rng,
+    ws: &mut Workspace,
+) -> Option<ArrayD<f64>> {
+    let mut state = sampler.init(x0, ws).ok()?;
     for _ in 0..500 {
-        mala.step(&mut state, rng, ws);
-        let x = mala.position(&state);
+        sampler.step(&mut state, rng, ws);
+        let x = sampler.position(&state);
         if energy.energy(x.view(), ws).is_finite() {
             return Some(x.to_owned());
         }
@@ -656,7 +800,7 @@ impl WcrgModel {
         let step = adapt(
             |_| {
                 Ok((
-                    Conditioned::new(cond, mid.view())?,
+                    Mala::new(Conditioned::new(cond, mid.view())?, 0.05)?,
                     ArrayD::zeros(IxDyn(&dshape)),
                 ))
             },
@@ -664,7 +808,6 @@ impl WcrgModel {
             300,
             0.574,
             streams.child(1),
-            0.05,
         )?;
         let nodes: Vec<Result<(f64, f64)>> = (0..points)
             .into_par_iter()
@@ -680,13 +823,18 @@ impl WcrgModel {
                 let energy = Conditioned::new(cond, x.view())?;
                 let mut ws = Workspace::new();
                 let mut rng = streams.rng(k as u64);
-                let x0 =
-                    start_inside(&energy, step, &dshape, &mut rng, &mut ws).ok_or_else(|| {
-                        RgError::Sampling {
-                            stage: format!("thermodynamic integration node {k}"),
-                            detail: "no starting point inside the support".into(),
-                        }
-                    })?;
+                let x0 = start_inside(
+                    &energy,
+                    DetailKernel::Mala,
+                    step,
+                    &dshape,
+                    &mut rng,
+                    &mut ws,
+                )
+                .ok_or_else(|| RgError::Sampling {
+                    stage: format!("thermodynamic integration node {k}"),
+                    detail: "no starting point inside the support".into(),
+                })?;
                 let mala = Mala::new(energy, step)?;
                 let mut state = mala.init(x0, &mut ws)?;
                 let mut gd = ArrayD::zeros(IxDyn(&dshape));

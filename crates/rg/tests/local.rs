@@ -68,7 +68,8 @@ fn tracked_energy_and_site_gradients_equal_full_evaluations() {
             .init(uniform(&[3, n, n], 1.6, &mut rng), &mut ws)
             .unwrap();
         let mut grad = ArrayD::zeros(IxDyn(&[3, n, n]));
-        for _ in 0..3 {
+        // 20 sweeps: the caches are updated in place and recomputed every 16 sweeps.
+        for _ in 0..20 {
             let info = sampler.step(&mut state, &mut rng, &mut ws);
             assert!(info.accepted && info.acceptance_probability > 0.3);
             // The energy, tracked by local differences through the sweep, equals a full one.
