@@ -389,9 +389,9 @@ impl Sampler for LocalMala<'_> {
                         let vy = if uy >= dy { uy - dy } else { uy + ny - dy };
                         let vx = if ux >= dx { ux - dx } else { ux + nx - dx };
                         let v = vy * nx + vx;
-                        for t in 0..3 {
+                        for (t, row) in w.iter().enumerate() {
                             s.grad[t * plane + v] +=
-                                w[t][0] * delta[0] + w[t][1] * delta[1] + w[t][2] * delta[2];
+                                row[0] * delta[0] + row[1] * delta[1] + row[2] * delta[2];
                         }
                     }
                 }
