@@ -115,12 +115,19 @@ pub struct LocalState {
     scratch: Vec<f64>,
     energy: f64,
     sweeps: usize,
+    outside: f64,
 }
 
 impl LocalState {
     /// The energy $\bar E_j$ of the current details.
     pub fn energy(&self) -> f64 {
         self.energy
+    }
+
+    /// The fraction of the last sweep's site moves rejected for leaving the potential's
+    /// support (or for a non-finite energy).
+    pub fn outside_fraction(&self) -> f64 {
+        self.outside
     }
 }
 
@@ -272,6 +279,7 @@ impl Sampler for LocalMala<'_> {
             scratch: Vec::new(),
             energy: 0.0,
             sweeps: 0,
+            outside: 0.0,
         };
         if !self.sync(&mut s, ws) {
             return Err(wcrg_core::Error::InvalidParameter {
@@ -298,6 +306,7 @@ impl Sampler for LocalMala<'_> {
         };
         s.sweeps += 1;
         if s.sweeps % RESYNC == 0 && !self.sync(s, ws) {
+            s.outside = 1.0;
             return divergent_sweep;
         }
         let model = self.energy.model();
@@ -397,6 +406,7 @@ impl Sampler for LocalMala<'_> {
                 }
             }
         }
+        s.outside = divergent as f64 / plane as f64;
         StepInfo {
             accepted: accepted > 0,
             acceptance_probability: alpha_sum / plane as f64,

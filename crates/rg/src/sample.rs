@@ -141,9 +141,10 @@ pub struct ScaleSampling {
     pub coarsest: bool,
     /// Adapted MALA step size.
     pub step_size: f64,
-    /// Mean acceptance rate over all samples.
+    /// Mean acceptance probability over all samples (per site move for sweeps).
     pub acceptance: f64,
-    /// Fraction of proposals rejected for leaving the potential's support (or non-finite).
+    /// Fraction of proposals (site moves for sweeps) rejected for leaving the potential's
+    /// support (or non-finite).
     pub support_rejections: f64,
     /// Samples whose coarse field put every starting point outside the support (500 tries):
     /// their details were sampled with the potential extended beyond its support
@@ -160,8 +161,9 @@ pub struct Generated {
     pub scales: Vec<ScaleSampling>,
 }
 
-/// Runs `steps` transitions of `sampler` from `x0`; returns (final state, acceptance count,
-/// rejections for non-finite energy, trace of (energy, squared mean, mean square) if `trace`).
+/// Runs `steps` transitions of `sampler` from `x0`; returns (final state, summed acceptance
+/// probabilities, summed fractions of moves rejected for leaving the support (`outside`, per
+/// transition), trace of (energy, squared mean, mean square) if `trace`).
 pub(crate) fn run_chain<S: Sampler>(
     sampler: &S,
     x0: ArrayD<f64>,
@@ -169,14 +171,15 @@ pub(crate) fn run_chain<S: Sampler>(
     rng: &mut wcrg_core::rng::Rng,
     ws: &mut Workspace,
     trace: bool,
+    outside: impl Fn(&S::State, &wcrg_core::StepInfo) -> f64,
 ) -> Run {
     let mut state = sampler.init(x0, ws)?;
-    let (mut acc, mut div) = (0.0, 0);
+    let (mut acc, mut div) = (0.0, 0.0);
     let mut energies = Vec::with_capacity(if trace { steps } else { 0 });
     for _ in 0..steps {
         let info = sampler.step(&mut state, rng, ws);
         acc += info.acceptance_probability;
-        div += info.divergent as usize;
+        div += outside(&state, &info);
         if trace {
             let x = sampler.position(&state);
             let n = x.len() as f64;
@@ -201,7 +204,16 @@ pub(crate) fn run_mala<E: Energy>(
     ws: &mut Workspace,
     trace: bool,
 ) -> Run {
-    run_chain(&Mala::new(energy, step)?, x0, steps, rng, ws, trace)
+    let divergent = |_: &_, i: &wcrg_core::StepInfo| f64::from(u8::from(i.divergent));
+    run_chain(
+        &Mala::new(energy, step)?,
+        x0,
+        steps,
+        rng,
+        ws,
+        trace,
+        divergent,
+    )
 }
 
 /// Runs the kernel `kernel` on a conditional law: `burn_in` MALA steps at a quarter of `step`
@@ -220,7 +232,16 @@ fn run_details(
 ) -> Run {
     match kernel {
         DetailKernel::LocalSweeps => {
-            run_chain(&LocalMala::new(energy, step)?, x0, steps, rng, ws, trace)
+            let outside = |s: &crate::LocalState, _: &_| s.outside_fraction();
+            run_chain(
+                &LocalMala::new(energy, step)?,
+                x0,
+                steps,
+                rng,
+                ws,
+                trace,
+                outside,
+            )
         }
         DetailKernel::Mala => {
             let x0 = if burn_in > 0 {
@@ -598,14 +619,14 @@ fn measure<F: Fn(usize) -> Result<(f64, f64)> + Send + Sync>(
     })
 }
 
-type Run = Result<(ArrayD<f64>, f64, usize, Vec<[f64; 3]>)>;
+type Run = Result<(ArrayD<f64>, f64, f64, Vec<[f64; 3]>)>;
 type ChainRun = Result<(Vec<ArrayD<f64>>, usize, usize, usize)>;
 
 fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>, (f64, f64))> {
     let n = runs.len();
     let full: Vec<usize> = std::iter::once(n).chain(shape.iter().copied()).collect();
     let mut out = ArrayD::zeros(IxDyn(&full));
-    let (mut acc, mut div) = (0.0, 0usize);
+    let (mut acc, mut div) = (0.0, 0.0);
     for (mut o, r) in out.outer_iter_mut().zip(runs) {
         let (x, a, d, _) = r?;
         o.assign(&x);
@@ -613,7 +634,7 @@ fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>,
         div += d;
     }
     let total = (n * steps) as f64;
-    Ok((out, (acc / total, div as f64 / total)))
+    Ok((out, (acc / total, div / total)))
 }
 
 fn check_moves(report: &[ScaleSampling], stage: &str) -> Result<()> {
