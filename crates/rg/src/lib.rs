@@ -21,9 +21,9 @@
 //! $\gamma_j^2\sum_u\rho_k''(x_{j-1}(u))(\bar G^\top\bar G)_{uu}$). Because $\bar E_j$ is local
 //! and well conditioned in $\bar x_j$, it is sampled by sweeps of single-site Langevin moves
 //! ([`LocalMala`]: the three details of one site move together and are accepted on their own)
-//! that mix in a number of sweeps independent of the lattice size; one sweep costs about one
-//! gradient, because a site's details reach only a window of couplings and the wavelet's support
-//! of $x_{j-1}$.
+//! that mix in a number of sweeps independent of the lattice size; one sweep costs a few gradient
+//! evaluations (about three), because a site's details reach only a window of couplings and the
+//! wavelet's support of $x_{j-1}$.
 //!
 //! The free energy $\bar F_j(x_j) = -\log\int e^{-\bar E_j}\,d\bar x_j$ satisfies
 //! $\nabla\bar F_j(x_j) = \mathbb E[\nabla_{x_j}\bar E_j\mid x_j]$, so a model

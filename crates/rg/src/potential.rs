@@ -22,6 +22,7 @@ const NODES: usize = 4096;
 pub struct Potential {
     spec: PotentialSpec,
     h: f64,
+    inv_h: f64,
     values: Vec<f64>,
     slopes: Vec<f64>,
 }
@@ -85,6 +86,7 @@ impl Potential {
         Ok(Self {
             spec,
             h,
+            inv_h: 1.0 / h,
             values,
             slopes,
         })
@@ -114,7 +116,7 @@ impl Potential {
     #[inline]
     pub fn eval(&self, t: f64) -> Option<(f64, f64)> {
         let [a, _] = self.spec.support;
-        let z = (t - a) / self.h;
+        let z = (t - a) * self.inv_h;
         if !(z >= 0.0 && z <= NODES as f64) {
             return None;
         }
@@ -132,7 +134,7 @@ impl Potential {
             + (3.0 * s2 - 4.0 * s + 1.0) * d0
             + (-6.0 * s2 + 6.0 * s) * v1
             + (3.0 * s2 - 2.0 * s) * d1)
-            / self.h;
+            * self.inv_h;
         Some((value, slope))
     }
 
