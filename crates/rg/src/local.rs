@@ -270,7 +270,8 @@ impl Sampler for LocalMala<'_> {
         wcrg_core::validate::shape("details", model.details_shape(), x0.shape())?;
         wcrg_core::validate::finite("details", x0.iter())?;
         let mut s = LocalState {
-            x: x0,
+            // Row-major storage, whatever the caller's layout.
+            x: x0.as_standard_layout().into_owned(),
             fine: Vec::new(),
             rho: Vec::new(),
             drho: Vec::new(),

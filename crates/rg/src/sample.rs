@@ -139,7 +139,7 @@ pub struct ScaleSampling {
     pub level: usize,
     /// Whether this is the coarsest field.
     pub coarsest: bool,
-    /// Adapted MALA step size.
+    /// Adapted step size (of each site move for sweeps, of the global move for MALA).
     pub step_size: f64,
     /// Mean acceptance probability over all samples (per site move for sweeps).
     pub acceptance: f64,

@@ -252,3 +252,42 @@ fn non_gaussian_conditional_agrees_with_global_mala() {
         );
     }
 }
+
+/// A start in any memory layout is accepted (stored row-major), and bad starts are errors.
+#[test]
+fn starts_in_any_layout_and_bad_starts_are_errors() {
+    let n = 4;
+    let m = model(n, 1.5, [-0.4, 0.1], 5);
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let coarse = uniform(&[n, n], 1.0, &mut rng);
+    let cond = Conditioned::new(&m, coarse.view()).unwrap();
+    let sampler = LocalMala::new(cond.clone(), 0.3).unwrap();
+    let mut ws = Workspace::new();
+    let x = uniform(&[3, n, n], 1.0, &mut rng);
+    // The same values, stored with the axes reversed.
+    let mut t = uniform(&[n, n, 3], 0.0, &mut rng);
+    t.assign(&x.view().reversed_axes());
+    let transposed = t.reversed_axes();
+    assert!(!transposed.is_standard_layout());
+    let mut a = sampler.init(x, &mut ws).unwrap();
+    let mut b = sampler.init(transposed, &mut ws).unwrap();
+    let (mut ra, mut rb) = (ChaCha8Rng::seed_from_u64(7), ChaCha8Rng::seed_from_u64(7));
+    for _ in 0..3 {
+        sampler.step(&mut a, &mut ra, &mut ws);
+        sampler.step(&mut b, &mut rb, &mut ws);
+    }
+    assert_eq!(sampler.position(&a), sampler.position(&b));
+    // Wrong shape, non-finite values, a start outside the potential's support, a bad step.
+    assert!(
+        sampler
+            .init(ArrayD::zeros(IxDyn(&[3, n, n + 1])), &mut ws)
+            .is_err()
+    );
+    let mut nan = ArrayD::zeros(IxDyn(&[3, n, n]));
+    nan[[1, 2, 3]] = f64::NAN;
+    assert!(sampler.init(nan, &mut ws).is_err());
+    let far = ArrayD::from_elem(IxDyn(&[3, n, n]), 100.0);
+    assert!(sampler.init(far, &mut ws).is_err());
+    assert!(LocalMala::new(cond.clone(), 0.0).is_err());
+    assert!(LocalMala::new(cond, f64::NAN).is_err());
+}
