@@ -22,7 +22,6 @@ const NODES: usize = 4096;
 pub struct Potential {
     spec: PotentialSpec,
     h: f64,
-    inv_h: f64,
     values: Vec<f64>,
     slopes: Vec<f64>,
 }
@@ -86,7 +85,6 @@ impl Potential {
         Ok(Self {
             spec,
             h,
-            inv_h: 1.0 / h,
             values,
             slopes,
         })
@@ -116,7 +114,7 @@ impl Potential {
     #[inline]
     pub fn eval(&self, t: f64) -> Option<(f64, f64)> {
         let [a, _] = self.spec.support;
-        let z = (t - a) * self.inv_h;
+        let z = (t - a) / self.h;
         if !(z >= 0.0 && z <= NODES as f64) {
             return None;
         }
@@ -134,7 +132,7 @@ impl Potential {
             + (3.0 * s2 - 4.0 * s + 1.0) * d0
             + (-6.0 * s2 + 6.0 * s) * v1
             + (3.0 * s2 - 2.0 * s) * d1)
-            * self.inv_h;
+            / self.h;
         Some((value, slope))
     }
 
