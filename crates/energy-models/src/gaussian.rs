@@ -134,6 +134,33 @@ impl GaussianField {
         self.fft.run(&mut s.buf, true, &mut s.lane);
     }
 
+    /// Writes $C^{a} x = \mathcal F^{-1}\operatorname{diag}(P^{a})\,\mathcal F x$ into `out`: the
+    /// covariance's powers, e.g. $a = 1/2$ colours white noise and $a = -1/2$ whitens a field.
+    ///
+    /// # Panics
+    /// When `x` or `out` does not have the field's shape.
+    pub fn covariance_power(
+        &self,
+        x: ArrayViewD<'_, f64>,
+        a: f64,
+        mut out: ArrayViewMutD<'_, f64>,
+        ws: &mut Workspace,
+    ) {
+        validate::assert_shape("Gaussian field", &self.shape, x.shape());
+        validate::assert_shape("Gaussian field output", &self.shape, out.shape());
+        let s = ws.get::<Scratch>();
+        if a == 0.5 {
+            self.filter(x.iter().copied(), f64::sqrt, s);
+        } else if a == -0.5 {
+            self.filter(x.iter().copied(), |p| 1.0 / p.sqrt(), s);
+        } else {
+            self.filter(x.iter().copied(), |p| p.powf(a), s);
+        }
+        for (o, c) in out.iter_mut().zip(&s.buf) {
+            *o = c.re;
+        }
+    }
+
     /// One exact sample.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> ArrayD<f64> {
         let mut s = Scratch::default();

@@ -50,8 +50,18 @@ pub struct WcrgConfig {
     /// order (the magnetisation), where the ansatz is least exact; matching its moments makes
     /// the coarsest covariance, hence the lowest modes of the power spectrum, exact.
     pub coarse_ml_iterations: usize,
+    /// MALA steps of each of the refinement's 128 persistent chains per Newton iteration (the
+    /// last three quarters give the moments). The chains' autocorrelation time on an 8 × 8
+    /// coarsest field at β_c is about 10³ steps, so with the default 400 the moments lag behind
+    /// the parameters; 2000 steps did not make the result reliably better (see the crate docs).
+    #[serde(default = "default_coarse_ml_steps")]
+    pub coarse_ml_steps: usize,
     /// Seed of the refinement's chains.
     pub seed: u64,
+}
+
+fn default_coarse_ml_steps() -> usize {
+    400
 }
 
 /// The energy of the coarsest field $x_J$.
@@ -80,6 +90,7 @@ impl Default for WcrgConfig {
             ridge: 1e-8,
             symmetric: false,
             coarse_ml_iterations: 30,
+            coarse_ml_steps: default_coarse_ml_steps(),
             seed: 0,
         }
     }
@@ -443,7 +454,8 @@ pub(crate) fn all_shifts(m: usize) -> Vec<Vec<isize>> {
     out
 }
 
-/// Fits the coarsest field's energy by score matching.
+/// Fits the coarsest field's energy by score matching (and maximum likelihood); also returns
+/// the refinement chains' final states.
 pub(crate) fn fit_coarsest(
     cfg: &WcrgConfig,
     x: ArrayView3<'_, f64>,
@@ -465,13 +477,21 @@ pub(crate) fn fit_coarsest(
     };
     let sm = solve(&*features, x.into_dyn(), cfg.ridge, "coarsest field energy")?;
     let build = |theta: &[f64]| field_energy(m, &shifts, theta, potential.clone());
+    if cfg.coarse_ml_iterations > 0 && cfg.coarse_ml_steps < 100 {
+        return Err(wcrg_core::Error::InvalidParameter {
+            name: "coarse_ml_steps".into(),
+            value: cfg.coarse_ml_steps.to_string(),
+            reason: "the refinement's chains need at least 100 steps per iteration".into(),
+        }
+        .into());
+    }
     let (theta, refinement, starts) = if cfg.coarse_ml_iterations > 0 {
         let (t, r, starts) = crate::refine::refine(
             &*features,
             sm.theta.clone(),
             &build,
             x,
-            cfg.coarse_ml_iterations,
+            (cfg.coarse_ml_iterations, cfg.coarse_ml_steps),
             cfg.seed,
         )?;
         (t, Some(r), starts)

@@ -54,6 +54,14 @@
 //! 0.2 %; Binder cumulant 0.6066 ± 0.0034 vs 0.5957 ± 0.0038 (2.1 combined standard errors);
 //! learned vs true energy Pearson r = 0.9995.
 //!
+//! At this sample size the lowest bins are dominated by the training set's own fluctuation,
+//! which no fit can remove: the 1000 training fields and the 1000 reference fields (two
+//! independent ground-truth runs) differ by 9.2 % (2.1 standard errors) at |k| = 1, and their
+//! Binder cumulants are 0.6051 and 0.5957. The comparison's standard errors count the generated
+//! and reference fields only. Against its own training fields the generated set is within
+//! 2.4 % (1.2 standard errors) in the five lowest bins, and its Binder cumulant is within
+//! 0.0015.
+//!
 //! The acceptance tests (`tests/physics.rs`; L = 32 in the suite, 64 in the release slow
 //! tests) check every spectrum bin within 5 % (or 3 standard errors where a bin is
 //! noisier than that), KL < 0.01, per-scale std within 3 %, Binder within 3 standard errors and
@@ -64,6 +72,18 @@
 //! the same spectrum within noise. Decomposing the generated fields locates it at 64² in the
 //! coarsest 8 × 8 field (|k| = 1 up to 15 % high) and in the details of the coarsest
 //! conditional (|k| = 5 of the 16 × 16 field, 6 % high); a radius-3 window does not change it.
+//! [`WcrgModel::sample_given`] from the data's 8 × 8 fields puts |k| = 5–6 of the 16 × 16 field
+//! 3 % high: half of that bias is the coarsest conditional's own, the other half comes from the
+//! generated coarsest field. The coarsest field's fit itself varies between training sets: its
+//! maximum-likelihood refinement estimates moments from persistent chains whose τ_int (about
+//! 10³ MALA steps at 8 × 8, β_c) exceeds the 400 steps they run per Newton iteration. With
+//! 2000 steps (`WcrgConfig::coarse_ml_steps`) one training set improved (|k| = 1 of the 8 × 8
+//! field from 20 % to 8 % off) and two got worse (the L = 64 critical test then fails at
+//! |k| = 1 with 22 %, 4.1 standard errors; this example's |k| = 1 goes to 14 %). Preconditioning
+//! the chains by the data's spectrum ([`wcrg_samplers::Whitened`]) did not shorten τ_int (860 ±
+//! 220 against 1080 ± 140 steps): the magnetisation of the coarsest field changes by domain
+//! motion, not along a soft linear direction. Nor did Wolff reflections with the fitted pair
+//! couplings, whose clusters span the whole 8 × 8 field.
 //! Not yet passing (so not in the suite): 64² in the ordered phase (one bin 9.9 % low) and 128²
 //! at β_c, whose lowest mode (|k| = 1) is not yet reliable (27 % low in one seeded run, 2 % in
 //! another).
@@ -113,6 +133,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod coarse;
 mod couplings;
 mod energies;
 mod error;

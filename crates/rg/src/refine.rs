@@ -2,19 +2,15 @@
 
 use faer::prelude::*;
 use faer::{Mat, Side};
-use ndarray::{Array1, Array2, ArrayD, ArrayView3, Axis, IxDyn};
+use ndarray::{Array1, Array2, ArrayD, ArrayView3, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use wcrg_core::rng::Streams;
 use wcrg_core::{Features, Sampler, Workspace};
-use wcrg_samplers::Mala;
 
+use crate::coarse::CoarseKernel;
 use crate::energies::FieldEnergy;
 use crate::error::{Result, RgError};
-use crate::sample::{FLIP_EVERY, flip_move};
-
-/// MALA steps per chain and Newton iteration (draws every 20 steps after the first 100).
-const STEPS: usize = 400;
 
 /// A chain's final state, its draws and its mean acceptance probability.
 type ChainDraws = Result<(ArrayD<f64>, Vec<ArrayD<f64>>, f64)>;
@@ -41,12 +37,11 @@ pub(crate) fn refine<F: Features + ?Sized>(
     theta0: Array1<f64>,
     build: &(dyn Fn(&[f64]) -> Result<FieldEnergy> + Sync),
     data: ArrayView3<'_, f64>,
-    iterations: usize,
+    (iterations, steps): (usize, usize),
     seed: u64,
 ) -> Result<(Array1<f64>, Refinement, Vec<Vec<f64>>)> {
     let k = features.len();
     let n = data.shape()[0];
-    let shape = features.field_shape().to_vec();
     let mean_phi = |fields: &[ArrayD<f64>]| -> (Array1<f64>, Array2<f64>) {
         let rows: Vec<Array1<f64>> = fields
             .par_iter()
@@ -86,37 +81,31 @@ pub(crate) fn refine<F: Features + ?Sized>(
     let mut mismatch = f64::INFINITY;
     for it in 0..iterations {
         let energy = build(theta.as_slice().expect("contiguous"))?;
+        // Draws: 15 per chain, every `steps / 20` steps over the last three quarters.
+        let (burn, every) = (steps / 4, (steps / 20).max(1));
         let runs: Vec<ChainDraws> = states
             .par_iter()
             .enumerate()
             .map(|(c, x0)| {
                 let mut ws = Workspace::new();
                 let mut rng = streams.rng((it * chains + c) as u64);
-                let mala = Mala::new(&energy, step)?;
-                let mut state = mala.init(x0.clone(), &mut ws)?;
-                let mut flipped = ArrayD::zeros(IxDyn(&shape));
-                let mut grad = ArrayD::zeros(IxDyn(&shape));
+                let kernel = CoarseKernel::new(&energy, step)?;
+                let mut state = kernel.init(x0.clone(), &mut ws)?;
                 let mut draws = Vec::new();
                 let mut acc = 0.0;
-                for t in 0..STEPS {
-                    let info = mala.step(&mut state, &mut rng, &mut ws);
-                    acc += info.acceptance_probability;
-                    if (t + 1) % FLIP_EVERY == 0 {
-                        flip_move(
-                            &mala,
-                            &mut state,
-                            info.energy,
-                            &mut flipped,
-                            &mut grad,
-                            &mut rng,
-                            &mut ws,
-                        );
-                    }
-                    if t >= 100 && (t + 1) % 20 == 0 {
-                        draws.push(mala.position(&state).to_owned());
+                for t in 0..steps {
+                    acc += kernel
+                        .step(&mut state, &mut rng, &mut ws)
+                        .acceptance_probability;
+                    if t >= burn && (t + 1) % every == 0 {
+                        draws.push(kernel.position(&state).to_owned());
                     }
                 }
-                Ok((mala.position(&state).to_owned(), draws, acc / STEPS as f64))
+                Ok((
+                    kernel.position(&state).to_owned(),
+                    draws,
+                    acc / steps as f64,
+                ))
             })
             .collect();
         let mut draws = Vec::new();

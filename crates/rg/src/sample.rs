@@ -7,6 +7,7 @@ use wcrg_core::rng::Streams;
 use wcrg_core::{Energy, Sampler, Workspace};
 use wcrg_samplers::{DualAveraging, Mala, Tunable, diagnostics::integrated_time};
 
+use crate::coarse::CoarseKernel;
 use crate::energies::Conditioned;
 use crate::error::{Result, RgError};
 use crate::local::LocalMala;
@@ -353,20 +354,7 @@ impl WcrgModel {
         cfg: &SamplingConfig,
         progress: crate::Progress<'_>,
     ) -> Result<Generated> {
-        if cfg.samples == 0
-            || cfg.steps == 0
-            || cfg.coarse_steps == 0
-            || cfg.coarse_chains == 0
-            || cfg.adapt_chains == 0
-        {
-            return Err(wcrg_core::Error::InvalidParameter {
-                name: "sampling config".into(),
-                value: format!("{cfg:?}"),
-                reason: "samples, steps, coarse chains and steps, adapt_chains must be positive"
-                    .into(),
-            }
-            .into());
-        }
+        check_config(cfg)?;
         let streams = Streams::new(cfg.seed);
         let n = cfg.samples;
         let levels = self.levels();
@@ -385,16 +373,15 @@ impl WcrgModel {
         // Coarsest field.
         let shape = self.coarsest().field_shape().to_vec();
         let st = streams.child(1000);
+        let start = |c: usize| Ok(self.coarse_start(c));
         let step = adapt(
-            |c| Ok((Mala::new(self.coarsest(), 0.05)?, self.coarse_start(c))),
+            |c| Ok((Mala::new(self.coarsest(), 0.05)?, start(c)?)),
             cfg.adapt_chains,
             cfg.adapt_steps,
             cfg.target_acceptance,
             st.child(1),
         )?;
-        let starts = |c: usize| self.coarse_start(c);
-        let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &starts, &tick)?;
-        let mut x = x;
+        let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &start, &tick)?;
         report.push(ScaleSampling {
             level: levels,
             coarsest: true,
@@ -404,8 +391,70 @@ impl WcrgModel {
             unconfined_samples: 0,
         });
         check_moves(&report, "the coarsest field")?;
+        let fields = self.generate_details(x, levels, cfg, &streams, &mut report, &tick)?;
+        Ok(Generated {
+            fields,
+            scales: report,
+        })
+    }
 
-        for (j, sc) in self.scales().iter().enumerate().rev() {
+    /// Generates fields from given coarse fields $x_j$ `(N, L/2^j, L/2^j)` (e.g. the data's,
+    /// from [`WcrgModel::decompose`]): for $j' = j, \dots, 1$ each $\bar x_{j'} \mid x_{j'}$ as
+    /// in [`WcrgModel::sample`], with the same random streams per scale and sample. Conditional
+    /// generation: it tests the conditional models apart from the coarser ones, and adds
+    /// small-scale detail to coarse fields. `cfg.samples` is ignored (one field per coarse
+    /// field).
+    ///
+    /// # Errors
+    /// A level outside $1..J$, coarse fields of the wrong shape, empty or non-finite, the
+    /// errors of [`WcrgModel::sample`].
+    pub fn sample_given(
+        &self,
+        coarse: ArrayView3<'_, f64>,
+        level: usize,
+        cfg: &SamplingConfig,
+    ) -> Result<Generated> {
+        let mut cfg = cfg.clone();
+        cfg.samples = coarse.shape()[0];
+        check_config(&cfg)?;
+        if level == 0 || level > self.levels() {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "level".into(),
+                value: level.to_string(),
+                reason: format!("the model has scales 1..={}", self.levels()),
+            }
+            .into());
+        }
+        let side = self.field_shape()[0] >> level;
+        wcrg_core::validate::shape("coarse fields", &[cfg.samples, side, side], coarse.shape())?;
+        wcrg_core::validate::finite("coarse fields", coarse.iter())?;
+        let mut report = Vec::new();
+        let fields = self.generate_details(
+            coarse.to_owned().into_dyn(),
+            level,
+            &cfg,
+            &Streams::new(cfg.seed),
+            &mut report,
+            &|| {},
+        )?;
+        Ok(Generated {
+            fields,
+            scales: report,
+        })
+    }
+
+    /// Scales `from`, ..., 1 of [`WcrgModel::sample`] from the coarse fields `x` of scale `from`.
+    fn generate_details(
+        &self,
+        mut x: ArrayD<f64>,
+        from: usize,
+        cfg: &SamplingConfig,
+        streams: &Streams,
+        report: &mut Vec<ScaleSampling>,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Array3<f64>> {
+        let n = cfg.samples;
+        for (j, sc) in self.scales()[..from].iter().enumerate().rev() {
             let cond = &sc.conditional;
             let dshape = cond.details_shape().to_vec();
             let st = streams.child(j as u64 + 1);
@@ -469,15 +518,12 @@ impl WcrgModel {
                 support_rejections: stats.1,
                 unconfined_samples: unconfined.into_inner(),
             });
-            check_moves(&report, &format!("scale {}", j + 1))?;
+            check_moves(report, &format!("scale {}", j + 1))?;
             x = cond.split().merge_batch(x.view(), details.view())?;
         }
         let fields = x.into_dimensionality::<ndarray::Ix3>().expect("(N, L, L)");
         wcrg_core::validate::finite("generated fields", fields.iter())?;
-        Ok(Generated {
-            fields,
-            scales: report,
-        })
+        Ok(fields)
     }
 
     /// Integrated autocorrelation times of each scale's sampler, measured on chains started at
@@ -637,6 +683,24 @@ fn gather(runs: Vec<Run>, shape: &[usize], steps: usize) -> Result<(ArrayD<f64>,
     Ok((out, (acc / total, div / total)))
 }
 
+/// Positive counts in a sampling configuration.
+fn check_config(cfg: &SamplingConfig) -> Result<()> {
+    if cfg.samples == 0
+        || cfg.steps == 0
+        || cfg.coarse_steps == 0
+        || cfg.coarse_chains == 0
+        || cfg.adapt_chains == 0
+    {
+        return Err(wcrg_core::Error::InvalidParameter {
+            name: "sampling config".into(),
+            value: format!("{cfg:?}"),
+            reason: "samples, steps, coarse chains and steps, adapt_chains must be positive".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn check_moves(report: &[ScaleSampling], stage: &str) -> Result<()> {
     let last = report.last().expect("pushed");
     if last.acceptance == 0.0 {
@@ -664,7 +728,7 @@ fn coarse_chains(
     cfg: &SamplingConfig,
     streams: &Streams,
     shape: &[usize],
-    start: &(dyn Fn(usize) -> ArrayD<f64> + Sync),
+    start: &(dyn Fn(usize) -> Result<ArrayD<f64>> + Sync),
     tick: &(dyn Fn() + Sync),
 ) -> Result<(ArrayD<f64>, f64, f64)> {
     let n = cfg.samples;
@@ -677,32 +741,26 @@ fn coarse_chains(
         .map(|c| {
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
-            let mala = Mala::new(energy, step)?;
-            let mut state = mala.init(start(c), &mut ws)?;
+            let kernel = CoarseKernel::new(energy, step)?;
+            let mut state = kernel.init(start(c)?, &mut ws)?;
             let (mut acc, mut div, mut total) = (0, 0, 0);
-            let mut flipped = ArrayD::zeros(IxDyn(shape));
-            let mut grad = ArrayD::zeros(IxDyn(shape));
-            let mut step_once =
-                |state: &mut _, count: bool, ws: &mut Workspace, rng: &mut _, t: usize| {
-                    let info = mala.step(state, rng, ws);
-                    if count {
-                        acc += info.accepted as usize;
-                        div += info.divergent as usize;
-                        total += 1;
-                    }
-                    if (t + 1) % FLIP_EVERY == 0 {
-                        flip_move(&mala, state, info.energy, &mut flipped, &mut grad, rng, ws);
-                    }
-                };
-            for t in 0..cfg.coarse_warmup {
-                step_once(&mut state, false, &mut ws, &mut rng, t);
+            let mut step_once = |state: &mut _, count: bool, ws: &mut Workspace, rng: &mut _| {
+                let info = kernel.step(state, rng, ws);
+                if count {
+                    acc += info.accepted as usize;
+                    div += info.divergent as usize;
+                    total += 1;
+                }
+            };
+            for _ in 0..cfg.coarse_warmup {
+                step_once(&mut state, false, &mut ws, &mut rng);
             }
             let mut out = Vec::with_capacity(per_chain[c]);
             for _ in 0..per_chain[c] {
-                for t in 0..thin {
-                    step_once(&mut state, true, &mut ws, &mut rng, t);
+                for _ in 0..thin {
+                    step_once(&mut state, true, &mut ws, &mut rng);
                 }
-                out.push(mala.position(&state).to_owned());
+                out.push(kernel.position(&state).to_owned());
                 tick();
             }
             Ok((out, acc, div, total))
@@ -896,28 +954,5 @@ impl WcrgModel {
             var += w * w * v;
         }
         Ok((total, var.sqrt()))
-    }
-}
-
-/// The global sign-flip Metropolis move $x \to -x$ (see [`FLIP_EVERY`]).
-pub(crate) fn flip_move(
-    mala: &Mala<&crate::FieldEnergy>,
-    state: &mut wcrg_samplers::LangevinState,
-    energy_now: f64,
-    flipped: &mut ArrayD<f64>,
-    grad: &mut ArrayD<f64>,
-    rng: &mut wcrg_core::rng::Rng,
-    ws: &mut Workspace,
-) {
-    let x = mala.position(state);
-    flipped.zip_mut_with(&x, |f, v| *f = -v);
-    let u_new = mala
-        .energy()
-        .energy_and_gradient(flipped.view(), grad.view_mut(), ws);
-    let u: f64 = rand::RngExt::random(rng);
-    if u_new.is_finite() && u < (energy_now - u_new).min(0.0).exp() {
-        if let Ok(s) = mala.init(flipped.clone(), ws) {
-            *state = s;
-        }
     }
 }

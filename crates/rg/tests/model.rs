@@ -299,3 +299,39 @@ fn coupling_flow_lists_every_conditional_coupling_by_scale() {
     assert_eq!(flow[0].theta, first.theta);
     assert!(flow.iter().any(|f| f.level == 2) && flow.iter().all(|f| f.theta.is_finite()));
 }
+
+#[test]
+fn sampling_given_coarse_fields_keeps_them_and_rejects_bad_input() {
+    let m = model();
+    let (pyramid, _) = m.decompose(data().slice(s![..6, .., ..])).unwrap();
+    let cfg = SamplingConfig::new(99, 4).steps(20).adapt_steps(50);
+    for level in 1..=m.levels() {
+        let coarse = pyramid[level].view().into_dimensionality::<Ix3>().unwrap();
+        let g = m.sample_given(coarse, level, &cfg).unwrap();
+        assert_eq!(g.fields.shape(), [6, 16, 16]);
+        assert_eq!(g.scales.len(), level);
+        assert!(g.scales.iter().all(|s| !s.coarsest && s.acceptance > 0.3));
+        let (back, _) = m.decompose(g.fields.view()).unwrap();
+        // The given coarse fields are kept; the finer scales are new.
+        let kept = (&back[level] - &pyramid[level]).mapv(f64::abs);
+        assert!(kept.iter().all(|d| *d < 1e-10), "level {level}");
+        let new = (&back[level - 1] - &pyramid[level - 1]).mapv(f64::abs);
+        assert!(
+            new.iter().copied().fold(0.0, f64::max) > 0.1,
+            "level {level}"
+        );
+        assert_eq!(
+            g.fields,
+            m.sample_given(coarse, level, &cfg).unwrap().fields
+        );
+    }
+    let x1 = pyramid[1].view().into_dimensionality::<Ix3>().unwrap();
+    let err = |r: Result<wcrg_rg::Generated, RgError>| r.unwrap_err().to_string();
+    assert!(err(m.sample_given(x1, 0, &cfg)).contains("level"));
+    assert!(err(m.sample_given(x1, m.levels() + 1, &cfg)).contains("level"));
+    assert!(err(m.sample_given(x1, 2, &cfg)).contains("shape"));
+    assert!(err(m.sample_given(x1.slice(s![..0, .., ..]), 1, &cfg)).contains("positive"));
+    let mut nan = x1.to_owned();
+    nan[[2, 1, 1]] = f64::NAN;
+    assert!(err(m.sample_given(nan.view(), 1, &cfg)).contains("non-finite"));
+}

@@ -13,6 +13,11 @@
 //! * [`Wolff`]: embedded-Ising cluster flips for $\varphi^4$, which remove most of the critical
 //!   slowing down of local updates; [`Cycle`] and [`Repeat`] compose kernels.
 //!
+//! [`Whitened`] runs any of them in the whitened coordinates $y = C^{-1/2}x$ of a stationary
+//! covariance $C$ (given by a power spectrum, e.g. the data's [`periodogram`]): MALA on
+//! $U(C^{1/2}y)$ is Langevin dynamics with mass matrix $C^{-1}$, which moves soft long-wavelength
+//! modes as fast as stiff ones. It is exact for any spectrum; a good one only makes it faster.
+//!
 //! Mixing is measured by the integrated autocorrelation time
 //! $\tau_{\rm int} = 1 + 2\sum_{t\ge1}\rho(t)$ ([`diagnostics::integrated_time`]); a chain of $n$
 //! steps is worth $n/\tau_{\rm int}$ independent draws, and the Monte-Carlo standard error of a mean
@@ -101,9 +106,11 @@ pub mod kernels;
 pub mod observables;
 mod runner;
 mod state;
+mod whitened;
 
 pub use adapt::DualAveraging;
 pub use ground_truth::{BinderScan, Crossing, GroundTruth, Phi4GroundTruth};
 pub use kernels::{CheckerboardMetropolis, Cycle, Hmc, Mala, Repeat, Tunable, Ula, Wolff};
 pub use runner::{Chain, Progress, RunConfig, run_chains, run_chains_adapted};
 pub use state::{FieldState, LangevinState};
+pub use whitened::{Whitened, periodogram};
