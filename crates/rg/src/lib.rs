@@ -56,9 +56,9 @@
 //!
 //! At this sample size the lowest bins are dominated by the training set's own fluctuation,
 //! which no fit can remove: the 1000 training fields and the 1000 reference fields (two
-//! independent ground-truth runs) differ by 9.2 % (2.1 standard errors) at |k| = 1, and their
-//! Binder cumulants are 0.6051 and 0.5957. The comparison's standard errors count the generated
-//! and reference fields only. Against its own training fields the generated set is within
+//! independent ground-truth runs) differ by 9.2 % (2.4 standard errors) at |k| = 1, and their
+//! Binder cumulants are 0.6051 and 0.5957 (the example prints this noise floor). The
+//! comparison's standard errors count the generated and reference fields only. Against its own training fields the generated set is within
 //! 2.4 % (1.2 standard errors) in the five lowest bins, and its Binder cumulant is within
 //! 0.0015.
 //!

@@ -48,6 +48,10 @@ fn acceptance_with(l: usize, beta: f64, n: usize, seed: u64, spectrum_tol: f64) 
     .unwrap();
     let tag = format!("L = {l}, β = {beta}");
     println!("{tag}\n{}", r.summary());
+    // For context, not asserted: the training fields against the reference (no model involved),
+    // the fluctuation the model inherits from its training set.
+    let floor = Report::compare(&model, train.view(), reference.view(), None).unwrap();
+    println!("noise floor (training vs reference)\n{}", floor.summary());
     for b in &r.power_spectrum {
         assert!(
             b.rel_err <= spectrum_tol || b.z <= 3.0,
