@@ -7,47 +7,15 @@ use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use wcrg_core::{Energy, Sampler, Workspace};
-use wcrg_energy_models::features::Basis;
-use wcrg_rg::{
-    ConditionalEnergy, ConditionalSpec, Conditioned, Coupling, Couplings, LocalMala, Potential,
-};
+use wcrg_rg::{ConditionalEnergy, Conditioned, LocalMala};
 use wcrg_samplers::Mala;
+
+#[path = "../tests/support/conditional.rs"]
+mod conditional;
 
 /// Random couplings (diagonal 1.2) over a radius-2 window and a quartic potential.
 fn model(n: usize) -> ConditionalEnergy {
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let mut list = Vec::new();
-    for c in 0..4 {
-        for d in c..4 {
-            if c == 3 && d == 3 {
-                continue;
-            }
-            for sy in -2isize..=2 {
-                for sx in -2isize..=2 {
-                    let theta = if c == d && sy == 0 && sx == 0 {
-                        1.2
-                    } else {
-                        0.08 * (rng.random::<f64>() - 0.5)
-                    };
-                    list.push(Coupling {
-                        c,
-                        d,
-                        shift: [sy, sx],
-                        theta,
-                    });
-                }
-            }
-        }
-    }
-    ConditionalEnergy::new(ConditionalSpec {
-        wavelet: "db2".into(),
-        fine: [2 * n, 2 * n],
-        gamma: 0.8,
-        couplings: Couplings::new(vec![true, true, true, false], [n, n], list).unwrap(),
-        potential: Potential::new(Basis::Powers(vec![2, 4]), vec![-0.6, 0.12], [-30.0, 30.0])
-            .unwrap(),
-    })
-    .unwrap()
+    conditional::model(n, 1.2, [-0.6, 0.12], 1)
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,0 +1,44 @@
+//! A random conditional energy shared by the tests and the benches (included with `#[path]`).
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use wcrg_energy_models::features::Basis;
+use wcrg_rg::{ConditionalEnergy, ConditionalSpec, Coupling, Couplings, Potential};
+
+/// Couplings over a radius-2 window (diagonal self-couplings `diag`, small random others) and
+/// an on-site potential $\theta_1 t^2 + \theta_2 t^4$ on the finer field.
+pub fn model(n: usize, diag: f64, quartic: [f64; 2], seed: u64) -> ConditionalEnergy {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut list = Vec::new();
+    for c in 0..4 {
+        for d in c..4 {
+            if c == 3 && d == 3 {
+                continue;
+            }
+            for sy in -2isize..=2 {
+                for sx in -2isize..=2 {
+                    let theta = if c == d && sy == 0 && sx == 0 {
+                        diag
+                    } else {
+                        0.08 * (rng.random::<f64>() - 0.5)
+                    };
+                    list.push(Coupling {
+                        c,
+                        d,
+                        shift: [sy, sx],
+                        theta,
+                    });
+                }
+            }
+        }
+    }
+    ConditionalEnergy::new(ConditionalSpec {
+        wavelet: "db2".into(),
+        fine: [2 * n, 2 * n],
+        gamma: 0.8,
+        couplings: Couplings::new(vec![true, true, true, false], [n, n], list).unwrap(),
+        potential: Potential::new(Basis::Powers(vec![2, 4]), quartic.to_vec(), [-30.0, 30.0])
+            .unwrap(),
+    })
+    .unwrap()
+}
