@@ -373,9 +373,9 @@ impl WcrgModel {
         // Coarsest field.
         let shape = self.coarsest().field_shape().to_vec();
         let st = streams.child(1000);
-        let start = |c: usize| Ok(self.coarse_start(c));
+        let start = |c: usize| self.coarse_start(c);
         let step = adapt(
-            |c| Ok((Mala::new(self.coarsest(), 0.05)?, start(c)?)),
+            |c| Ok((Mala::new(self.coarsest(), 0.05)?, start(c))),
             cfg.adapt_chains,
             cfg.adapt_steps,
             cfg.target_acceptance,
@@ -728,7 +728,7 @@ fn coarse_chains(
     cfg: &SamplingConfig,
     streams: &Streams,
     shape: &[usize],
-    start: &(dyn Fn(usize) -> Result<ArrayD<f64>> + Sync),
+    start: &(dyn Fn(usize) -> ArrayD<f64> + Sync),
     tick: &(dyn Fn() + Sync),
 ) -> Result<(ArrayD<f64>, f64, f64)> {
     let n = cfg.samples;
@@ -742,7 +742,7 @@ fn coarse_chains(
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
             let kernel = CoarseKernel::new(energy, step)?;
-            let mut state = kernel.init(start(c)?, &mut ws)?;
+            let mut state = kernel.init(start(c), &mut ws)?;
             let (mut acc, mut div, mut total) = (0, 0, 0);
             let mut step_once = |state: &mut _, count: bool, ws: &mut Workspace, rng: &mut _| {
                 let info = kernel.step(state, rng, ws);
