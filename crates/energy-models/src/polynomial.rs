@@ -44,7 +44,7 @@ impl Polynomial {
     /// Whether $e^{-V}$ is integrable: even degree at least 2 and a positive leading coefficient.
     pub fn is_confining(&self) -> bool {
         let d = self.degree();
-        d >= 2 && d % 2 == 0 && self.coeffs[d] > 0.0
+        d >= 2 && d.is_multiple_of(2) && self.coeffs[d] > 0.0
     }
 
     /// $V(\varphi)$ (Horner).

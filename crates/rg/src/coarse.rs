@@ -51,15 +51,16 @@ impl<E: Energy> Sampler for CoarseKernel<E> {
     ) -> StepInfo {
         let mut info = self.mala.step(&mut state.inner, rng, ws);
         state.t += 1;
-        if state.t % FLIP_EVERY == 0 {
+        if state.t.is_multiple_of(FLIP_EVERY) {
             // The sign flip: a symmetric involution, accepted with min(1, e^{U(x) - U(-x)}).
             let flipped = state.inner.position().mapv(|v| -v);
             let u_new = self.mala.energy().energy(flipped.view(), ws);
             let u: f64 = rng.random();
-            if u_new.is_finite() && u < (state.inner.energy() - u_new).min(0.0).exp() {
-                if let Ok(s) = self.mala.init(flipped, ws) {
-                    state.inner = s;
-                }
+            if u_new.is_finite()
+                && u < (state.inner.energy() - u_new).min(0.0).exp()
+                && let Ok(s) = self.mala.init(flipped, ws)
+            {
+                state.inner = s;
             }
             info.energy = state.inner.energy();
         }

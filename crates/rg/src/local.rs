@@ -306,7 +306,7 @@ impl Sampler for LocalMala<'_> {
             energy: s.energy,
         };
         s.sweeps += 1;
-        if s.sweeps % RESYNC == 0 && !self.sync(s, ws) {
+        if s.sweeps.is_multiple_of(RESYNC) && !self.sync(s, ws) {
             s.outside = 1.0;
             return divergent_sweep;
         }

@@ -363,10 +363,10 @@ impl WcrgModel {
         let total = n * (levels + 1);
         let tick = || {
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if let Some(p) = progress {
-                if d % 16 == 0 || d == total {
-                    p("sample", d, total);
-                }
+            if let Some(p) = progress
+                && (d.is_multiple_of(16) || d == total)
+            {
+                p("sample", d, total);
             }
         };
 

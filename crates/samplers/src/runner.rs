@@ -130,10 +130,10 @@ fn counter<'a>(
 ) -> (AtomicUsize, impl Fn(&AtomicUsize) + Sync + 'a) {
     (AtomicUsize::new(0), move |c: &AtomicUsize| {
         let done = c.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(p) = progress {
-            if done % 64 == 0 || done == total {
-                p(done, total);
-            }
+        if let Some(p) = progress
+            && (done.is_multiple_of(64) || done == total)
+        {
+            p(done, total);
         }
     })
 }

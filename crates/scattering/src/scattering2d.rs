@@ -2,8 +2,8 @@
 
 use crate::error::{ScatteringError, check_finite, invalid};
 use crate::filters::MorletBank2d;
-use crate::fourier::{Fft2, SparseFilter, ZERO, modulus, reflect};
-use ndarray::{Array4, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
+use crate::fourier::{Fft2, SeparableLowPass, SparseFilter, ZERO, reflect};
+use ndarray::{Array4, ArrayView2, ArrayView3, ArrayViewMut3, Axis};
 use rayon::prelude::*;
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex64;
@@ -54,8 +54,8 @@ pub struct Scattering2d {
     /// Source row and column of every padded pixel.
     pad_rows: Vec<usize>,
     pad_cols: Vec<usize>,
-    /// `phi_sparse[r]`: the low-pass at level `r`, for subsampling by $2^{J-r}$.
-    phi_sparse: Vec<SparseFilter>,
+    /// `low[r]`: the low-pass at level `r`, subsampled by $2^{J-r}$ and cropped, in space.
+    low: Vec<SeparableLowPass>,
     plans: Vec<Fft2>,
     paths: Vec<Path2d>,
 }
@@ -66,7 +66,11 @@ pub struct Workspace2d {
     u0: Vec<Complex64>,
     u1: Vec<Complex64>,
     u2: Vec<Complex64>,
-    low: Vec<Complex64>,
+    /// Real spatial fields: the padded input, then the moduli of orders 1 and 2.
+    re0: Vec<f64>,
+    re1: Vec<f64>,
+    re2: Vec<f64>,
+    tmp: Vec<f64>,
     scratch: Vec<Complex64>,
 }
 
@@ -175,11 +179,18 @@ impl Scattering2d {
                     .collect()
             })
             .collect();
-        let phi_sparse = bank
+        let scale_out = |size: usize| match boundary {
+            Boundary::Reflect => (size >> j) - 2,
+            Boundary::Periodic => size >> j,
+        };
+        let out_shape = (scale_out(padded.0), scale_out(padded.1));
+        let offset = usize::from(boundary == Boundary::Reflect);
+        let low = bank
             .phi
             .iter()
+            .take(j)
             .enumerate()
-            .map(|(r, f)| sparse(f, 1 << (j - r.min(j))))
+            .map(|(r, f)| SeparableLowPass::new(f, 1 << (j - r), offset, out_shape))
             .collect();
         let mut planner = FftPlanner::new();
         let plans = (0..=j)
@@ -233,7 +244,7 @@ impl Scattering2d {
             boundary,
             bank,
             psi_sparse,
-            phi_sparse,
+            low,
             plans,
             paths,
         })
@@ -329,35 +340,41 @@ impl Scattering2d {
             "output shape (expected, actual)"
         );
         let (mp, np) = self.padded;
-        ws.u0.resize(mp * np, ZERO);
-        for (r, &sr) in self.pad_rows.iter().enumerate() {
-            let row = x.row(sr);
-            for (u, &sc) in ws.u0[r * np..(r + 1) * np].iter_mut().zip(&self.pad_cols) {
-                *u = Complex64::new(row[sc], 0.0);
-            }
-        }
-        self.plans[0].forward_t(&mut ws.u0, &mut ws.scratch);
         let Workspace2d {
             u0,
             u1,
             u2,
-            low,
+            re0,
+            re1,
+            re2,
+            tmp,
             scratch,
         } = ws;
-        self.low_pass(u0, 0, low, scratch, out.index_axis_mut(Axis(0), 0));
+        re0.clear();
+        for &sr in &self.pad_rows {
+            let row = x.row(sr);
+            re0.extend(self.pad_cols.iter().map(|&sc| row[sc]));
+        }
+        self.low[0].apply(re0, tmp, out.index_axis_mut(Axis(0), 0));
+        u0.clear();
+        u0.extend(re0.iter().map(|&v| Complex64::new(v, 0.0)));
+        self.plans[0].forward_t(u0, scratch);
         let psi = &self.bank.psi;
         let mut channel2 = 1 + psi.len();
         for (n1, p1) in psi.iter().enumerate() {
             let j1 = p1.j;
             u1.resize((mp >> j1) * (np >> j1), ZERO);
             self.psi_sparse[n1][0].apply(u0, u1);
-            self.plans[j1].inverse_t(u1, scratch);
-            modulus(u1);
-            self.plans[j1].forward_t(u1, scratch);
-            self.low_pass(u1, j1, low, scratch, out.index_axis_mut(Axis(0), 1 + n1));
-            if self.max_order < 2 {
+            self.plans[j1].inverse_t_modulus(u1, scratch, re1);
+            self.low[j1].apply(re1, tmp, out.index_axis_mut(Axis(0), 1 + n1));
+            // The second order starts from this path only if a coarser wavelet exists.
+            if self.max_order < 2 || j1 + 1 >= self.j {
                 continue;
             }
+            for (u, &v) in u1.iter_mut().zip(re1.iter()) {
+                *u = Complex64::new(v, 0.0);
+            }
+            self.plans[j1].forward_t(u1, scratch);
             for (n2, p2) in psi.iter().enumerate() {
                 let j2 = p2.j;
                 if j2 <= j1 {
@@ -365,36 +382,9 @@ impl Scattering2d {
                 }
                 u2.resize((mp >> j2) * (np >> j2), ZERO);
                 self.psi_sparse[n2][j1].apply(u1, u2);
-                self.plans[j2].inverse_t(u2, scratch);
-                modulus(u2);
-                self.plans[j2].forward_t(u2, scratch);
-                self.low_pass(u2, j2, low, scratch, out.index_axis_mut(Axis(0), channel2));
+                self.plans[j2].inverse_t_modulus(u2, scratch, re2);
+                self.low[j2].apply(re2, tmp, out.index_axis_mut(Axis(0), channel2));
                 channel2 += 1;
-            }
-        }
-    }
-
-    /// $\phi_J$ applied to the Fourier transform `src` at resolution `level`, subsampled to
-    /// $2^J$, back in space and cropped into `out`.
-    fn low_pass(
-        &self,
-        src: &[Complex64],
-        level: usize,
-        low: &mut Vec<Complex64>,
-        scratch: &mut Vec<Complex64>,
-        mut out: ArrayViewMut2<'_, f64>,
-    ) {
-        let (mp, np) = self.padded;
-        let jj = self.j;
-        low.resize((mp >> jj) * (np >> jj), ZERO);
-        self.phi_sparse[level].apply(src, low);
-        self.plans[jj].inverse_t(low, scratch);
-        let off = usize::from(self.boundary == Boundary::Reflect);
-        let ncoarse = np >> jj;
-        let (mo, no) = out.dim();
-        for a in 0..mo {
-            for b in 0..no {
-                out[[a, b]] = low[(a + off) * ncoarse + b + off].re;
             }
         }
     }

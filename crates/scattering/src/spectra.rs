@@ -60,7 +60,10 @@ impl Normalization {
     /// # Panics
     /// When the number of bands is not a multiple of `l`.
     pub fn isotropized(&self, l: usize) -> Self {
-        assert!(l > 0 && self.s2.len() % l == 0, "bands not a multiple of L");
+        assert!(
+            l > 0 && self.s2.len().is_multiple_of(l),
+            "bands not a multiple of L"
+        );
         let s2 = self
             .s2
             .chunks(l)
@@ -186,7 +189,7 @@ impl ScatteringSpectra {
         if j == 0 || j > 24 {
             return Err(invalid("J", j, "the number of octaves must be in 1..=24"));
         }
-        if n == 0 || n % (1 << j) != 0 {
+        if n == 0 || !n.is_multiple_of(1 << j) {
             return Err(ScatteringError::SizeIncompatibleWithJ {
                 axis: 0,
                 size: n,

@@ -68,7 +68,7 @@ impl Bank {
     fn paired_taps(&self) -> PairedTaps {
         let mut t = Indices::new(self.taps() + 1);
         (0..=self.taps())
-            .filter(|j| (j + self.shift) % 2 == 0)
+            .filter(|j| (j + self.shift).is_multiple_of(2))
             .for_each(|j| t.push(j));
         let c = t.as_slice().iter().map(|&j| self.pair(j)).collect();
         let ends = (
@@ -368,7 +368,7 @@ fn analysis_row(bank: &Bank, x: &[f64], out: &mut [f64], ext: &mut Vec<f64>) {
         |j| (bank.lo[j], bank.hi[j]),
         |j| {
             let c = s + f - j;
-            if c % 2 == 0 {
+            if c.is_multiple_of(2) {
                 &even[c / 2..]
             } else {
                 &odd[c / 2..]

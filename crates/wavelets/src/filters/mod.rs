@@ -94,7 +94,7 @@ impl Wavelet {
         let dec_hi = (0..f)
             .map(|k| {
                 let v = dec_lo[f - 1 - k];
-                if (f - 1 - k) % 2 == 0 { v } else { -v }
+                if (f - 1 - k).is_multiple_of(2) { v } else { -v }
             })
             .collect();
         Self {
