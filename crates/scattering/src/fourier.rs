@@ -270,9 +270,9 @@ fn low_pass_impl(
         debug_assert_eq!(out.dim(), (mo, lp.no));
         tmp.clear();
         tmp.resize(mo * n, 0.0);
-        // tmp = rows · u, four output rows and eight columns at a time, kept in registers; each
+        // tmp = rows · u, eight output rows and eight columns at a time, kept in registers; each
         // entry is the sum over x in increasing order, whatever the blocking.
-        const RB: usize = 4;
+        const RB: usize = 8;
         const CB: usize = 8;
         let full = n - n % CB;
         let mut a0 = 0;
