@@ -18,6 +18,8 @@ pub(crate) struct Fft2 {
     row_i: Arc<dyn Fft<f64>>,
     col_f: Arc<dyn Fft<f64>>,
     col_i: Arc<dyn Fft<f64>>,
+    /// Real-to-complex transform of one row.
+    row_r: Arc<dyn realfft::RealToComplex<f64>>,
 }
 
 impl std::fmt::Debug for Fft2 {
@@ -35,6 +37,7 @@ impl Fft2 {
             row_i: planner.plan_fft_inverse(n),
             col_f: planner.plan_fft_forward(m),
             col_i: planner.plan_fft_inverse(m),
+            row_r: realfft::RealFftPlanner::new().plan_fft_forward(n),
         }
     }
 
@@ -43,6 +46,7 @@ impl Fft2 {
         let s = [&self.row_f, &self.row_i, &self.col_f, &self.col_i]
             .iter()
             .map(|p| p.get_inplace_scratch_len())
+            .chain([self.row_r.get_scratch_len()])
             .max()
             .unwrap_or(0);
         s + self.m * self.n
@@ -80,8 +84,48 @@ impl Fft2 {
 }
 
 impl Fft2 {
+    /// Forward transform of the real `m × n` field `real` (overwritten), written *transposed*
+    /// into `data` (`n × m`, frequency of the columns first, as [`Fft2::forward_t`]): real
+    /// row transforms, column transforms of the `n/2 + 1` non-negative column frequencies only,
+    /// and the others from the Hermitian symmetry $X(-u, -v) = \overline{X(u, v)}$.
+    pub fn forward_t_real(
+        &self,
+        real: &mut [f64],
+        data: &mut Vec<Complex64>,
+        scratch: &mut Vec<Complex64>,
+    ) {
+        let (m, n) = (self.m, self.n);
+        debug_assert_eq!(real.len(), m * n);
+        let h = n / 2 + 1;
+        let need = self.scratch_len();
+        if scratch.len() < need {
+            scratch.resize(need, ZERO);
+        }
+        data.resize(m * n, ZERO);
+        let (tmp, fft_scratch) = scratch.split_at_mut(m * n);
+        for (row, out) in real.chunks_exact_mut(n).zip(tmp.chunks_exact_mut(h)) {
+            self.row_r
+                .process_with_scratch(row, out, fft_scratch)
+                .expect("buffer lengths match the plan");
+        }
+        let (half, rest) = data.split_at_mut(h * m);
+        transpose(&tmp[..m * h], half, m, h);
+        if m > 1 {
+            self.col_f.process_with_scratch(half, fft_scratch);
+        }
+        for (i, row) in rest.chunks_exact_mut(m).enumerate() {
+            let mirror = &half[(n - h - i) * m..(n - h - i + 1) * m];
+            row[0] = mirror[0].conj();
+            for (u, v) in row[1..].iter_mut().zip(mirror[1..].iter().rev()) {
+                *u = v.conj();
+            }
+        }
+    }
+
     /// Forward transform of the `m × n` spatial buffer, leaving its Fourier transform
     /// *transposed* (`n × m`, frequency of the columns first): one transpose instead of two.
+    /// The oracle of [`Fft2::forward_t_real`].
+    #[cfg(test)]
     pub fn forward_t(&self, data: &mut [Complex64], scratch: &mut Vec<Complex64>) {
         let (m, n) = (self.m, self.n);
         let need = self.scratch_len();
@@ -844,6 +888,19 @@ mod tests {
         fft.inverse_t(&mut t, &mut scratch);
         for (a, b) in x.iter().zip(&t) {
             assert!((a - b).norm() < 1e-14);
+        }
+        // Real input: the real transform equals the complex one, odd and even sizes.
+        for (m, n) in [(6, 10), (5, 7), (8, 1), (1, 6), (10, 5)] {
+            let fft = Fft2::new(&mut planner, m, n);
+            let mut re: Vec<f64> = signal(m * n).iter().map(|v| v.re).collect();
+            let mut want: Vec<Complex64> = re.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+            fft.forward_t(&mut want, &mut scratch);
+            let mut got = vec![Complex64::new(f64::NAN, 0.0); 3];
+            fft.forward_t_real(&mut re, &mut got, &mut scratch);
+            assert_eq!(got.len(), m * n);
+            for (a, b) in want.iter().zip(&got) {
+                assert!((a - b).norm() < 1e-12, "{m} x {n}: {a} vs {b}");
+            }
         }
     }
 

@@ -356,9 +356,7 @@ impl Scattering2d {
             re0.extend(self.pad_cols.iter().map(|&sc| row[sc]));
         }
         self.low[0].apply(re0, tmp, out.index_axis_mut(Axis(0), 0));
-        u0.clear();
-        u0.extend(re0.iter().map(|&v| Complex64::new(v, 0.0)));
-        self.plans[0].forward_t(u0, scratch);
+        self.plans[0].forward_t_real(re0, u0, scratch);
         let psi = &self.bank.psi;
         let mut channel2 = 1 + psi.len();
         for (n1, p1) in psi.iter().enumerate() {
@@ -371,10 +369,7 @@ impl Scattering2d {
             if self.max_order < 2 || j1 + 1 >= self.j {
                 continue;
             }
-            for (u, &v) in u1.iter_mut().zip(re1.iter()) {
-                *u = Complex64::new(v, 0.0);
-            }
-            self.plans[j1].forward_t(u1, scratch);
+            self.plans[j1].forward_t_real(re1, u1, scratch);
             for (n2, p2) in psi.iter().enumerate() {
                 let j2 = p2.j;
                 if j2 <= j1 {
