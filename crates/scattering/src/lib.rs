@@ -56,7 +56,11 @@
 //! - `f64` throughout; NumPy FFT conventions (the inverse divided by the number of points).
 //! - Transforms are computed in Fourier, each modulus at the coarsest resolution its band
 //!   allows (frequency cropping), batches in parallel with results independent of the thread
-//!   count; synthesis results depend only on the seed.
+//!   count; synthesis results depend only on the seed. In 2-D the final low-pass
+//!   $\star\phi_J$ and subsampling are done in space, as two small products with the
+//!   separable Gaussian kernel at the kept output points only (equal to kymatio's "FFT,
+//!   multiply, periodise, inverse FFT" to rounding, tested). Hot loops have AVX-512 and AVX2
+//!   builds chosen at run time that give the same bits as the baseline build.
 //!
 //! ## Example
 //!
@@ -91,15 +95,20 @@
 //! assert!(reports[0].relative_error < 0.5);
 //! ```
 //!
-//! ## Measured (2-core x86-64 VM, 24 GiB)
+//! ## Measured (2-core x86-64 VM with AVX-512, 24 GiB)
 //!
-//! Side by side with kymatio 0.3.0's numpy frontend (`bash benches/scattering_vs_kymatio.sh`,
-//! fastest of 5 runs, same inputs; kymatio on one core as it runs):
+//! Side by side with kymatio 0.3.0's numpy frontend (NumPy 2.2.6, SciPy 1.14.1;
+//! `bash benches/scattering_vs_kymatio.sh 7`, fastest of 7 runs, same inputs; kymatio on one
+//! core as it runs):
 //!
 //! | case | kymatio | wcrg, 1 thread | wcrg, 2 threads |
 //! |---|---|---|---|
-//! | `Scattering2D` J=4, L=8, 16 × 128² | 718 ms | 194 ms (3.7×) | 96–104 ms (6.9–7.5×) |
-//! | `Scattering1D` J=8, Q=8, 16 × 4096 | 194 ms | 34 ms (5.8×) | 17.5 ms (11.1×) |
+//! | `Scattering2D` J=4, L=8, 16 × 128² | 403 ms | 69 ms (5.9×) | 35–37 ms (10.9–11.4×) |
+//! | `Scattering1D` J=8, Q=8, 16 × 4096 | 79 ms | 20 ms (3.9×) | 11 ms (7.2×) |
+//!
+//! The same machine before the 2-D low-pass moved to space ran the 2-D case in 127 ms and
+//! 65 ms (6×). kymatio's time varies between machines (718 ms on an earlier VM without
+//! AVX-512); compare ratios measured in one run.
 //!
 //! Synthesis (`cargo run --release -p wcrg-scattering --example synthesis`): one 128² field
 //! from a lognormal target, J = 5, L = 4 (1252 isotropic statistics), statistics matched to
