@@ -5,6 +5,7 @@
 //!     [--seed 0] [--steps 50] [--kernel local|mala] [--out wcrg-output] [--data FILE.npy]
 //!     [--reference FILE.npy]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
+//!     [--coarse-ml-iterations 30] [--coarse-ml-steps 400]
 //! ```
 //!
 //! With no arguments: generates 1000 training and 1000 reference fields of 2-D φ⁴ ($\lambda = 1$)
@@ -152,6 +153,9 @@ fn run() -> Res<()> {
         .window(args.get("window", defaults.window)?)
         .bumps(args.get("bumps", defaults.bumps)?)
         .symmetric(args.get("symmetric", args.path("data").is_none())?);
+    let mut config = config;
+    config.coarse_ml_iterations = args.get("coarse-ml-iterations", config.coarse_ml_iterations)?;
+    config.coarse_ml_steps = args.get("coarse-ml-steps", config.coarse_ml_steps)?;
     let t = Instant::now();
     let pb = bar(1, "fit");
     let report = |_: &str, done: usize, total: usize| {
