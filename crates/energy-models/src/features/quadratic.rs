@@ -99,23 +99,28 @@ impl QuadraticCouplings {
         &self.shifts
     }
 
-    /// `x[u + s]` for every u (periodic), written into `out`.
+    /// `x[u + s]` for every u (periodic), written into `out`: row by row along the last axis,
+    /// each row a rotated copy of the source row.
     fn shifted(&self, x: &[f64], s: &[isize], out: &mut Vec<f64>) {
         let shape = &self.shape;
+        let d = shape.len();
+        let last = shape[d - 1];
         out.clear();
         out.resize(x.len(), 0.0);
-        let d = shape.len();
-        let mut strides = vec![1usize; d];
-        for a in (0..d - 1).rev() {
-            strides[a] = strides[a + 1] * shape[a + 1];
-        }
-        for (u, o) in out.iter_mut().enumerate() {
-            let mut src = 0;
-            for a in 0..d {
-                let c = (u / strides[a]) % shape[a];
-                src += ((c as isize + s[a]).rem_euclid(shape[a] as isize) as usize) * strides[a];
+        let rot = s[d - 1].rem_euclid(last as isize) as usize;
+        for (r, dst) in out.chunks_exact_mut(last).enumerate() {
+            // The source row: the leading coordinates of row r, shifted.
+            let (mut rem, mut src_row, mut stride) = (r, 0, 1);
+            for a in (0..d - 1).rev() {
+                let c = rem % shape[a];
+                rem /= shape[a];
+                src_row += (c as isize + s[a]).rem_euclid(shape[a] as isize) as usize * stride;
+                stride *= shape[a];
             }
-            *o = x[src];
+            let src = &x[src_row * last..(src_row + 1) * last];
+            let (head, tail) = dst.split_at_mut(last - rot);
+            head.copy_from_slice(&src[rot..]);
+            tail.copy_from_slice(&src[..rot]);
         }
     }
 
