@@ -351,3 +351,64 @@ fn image_potential_derivatives_follow_the_free_variables() {
         other => panic!("expected a dense block, got {other:?}"),
     }
 }
+
+#[test]
+fn neighbour_differences_are_a_linear_map_with_its_adjoint_and_give_two_site_potentials() {
+    use std::sync::Arc;
+    use wcrg_core::LinearMap;
+    use wcrg_energy_models::features::{ImagePotential, NeighbourDifferences};
+    let mut ws = Workspace::new();
+    for shape in [vec![7], vec![5, 4], vec![3, 2, 4]] {
+        let a = NeighbourDifferences::new(&shape).unwrap();
+        let mut out_shape = vec![shape.len()];
+        out_shape.extend_from_slice(&shape);
+        assert_eq!(a.output_shape(), out_shape.as_slice());
+        let x = normal(&shape, 3);
+        let v = normal(&out_shape, 4);
+        let mut y = ArrayD::zeros(IxDyn(&out_shape));
+        a.apply(x.view(), y.view_mut(), &mut ws);
+        // Against the definition, entry by entry.
+        let d = shape.len();
+        for (idx, &yv) in y.indexed_iter() {
+            let ax = idx[0];
+            let u: Vec<usize> = (1..=d).map(|k| idx[k]).collect();
+            let mut up = u.clone();
+            up[ax] = (up[ax] + 1) % shape[ax];
+            let want = x[IxDyn(&up)] - x[IxDyn(&u)];
+            assert!((yv - want).abs() < 1e-15, "{shape:?} {idx:?}");
+        }
+        // <Ax, v> = <x, Aᵀv>.
+        let mut atv = ArrayD::zeros(IxDyn(&shape));
+        a.adjoint_free(v.view(), atv.view_mut(), &mut ws);
+        let lhs: f64 = y.iter().zip(&v).map(|(p, q)| p * q).sum();
+        let rhs: f64 = x.iter().zip(&atv).map(|(p, q)| p * q).sum();
+        assert!(
+            (lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0),
+            "{lhs} vs {rhs}"
+        );
+        // The Gram diagonal (A Aᵀ)_uu from A applied to unit vectors: every output entry is a
+        // difference of two distinct sites.
+        let mut gram = ArrayD::<f64>::zeros(IxDyn(&out_shape));
+        for i in 0..x.len() {
+            let mut e = ArrayD::zeros(IxDyn(&shape));
+            e.as_slice_mut().unwrap()[i] = 1.0;
+            let mut ae = ArrayD::zeros(IxDyn(&out_shape));
+            a.apply(e.view(), ae.view_mut(), &mut ws);
+            gram.zip_mut_with(&ae, |g, &c| *g += c * c);
+        }
+        assert_eq!(gram, a.free_gram_diagonal());
+        // A two-site potential: derivatives and Laplacian against finite differences.
+        let f = ImagePotential::new(
+            Arc::new(a),
+            Basis::Bumps {
+                centres: vec![-1.0, 0.0, 1.5],
+                width: 0.8,
+            },
+        )
+        .unwrap();
+        check_derivatives(&f, &x, 5);
+    }
+    assert!(NeighbourDifferences::new(&[4, 1]).is_err());
+    assert!(NeighbourDifferences::new(&[]).is_err());
+    assert!(NeighbourDifferences::new(&[2, 2, 2, 2]).is_err());
+}

@@ -38,8 +38,10 @@ struct Scratch {
     details: Vec<f64>,
 }
 
-/// An energy on one 2-D field: quadratic couplings plus an optional on-site potential,
-/// $E(x) = \sum_s\theta_s\frac12\sum_u x(u)x(u-s) + \sum_u\rho_\theta(x(u))$.
+/// An energy on one 2-D field: quadratic couplings plus an optional on-site potential and an
+/// optional two-site potential on nearest-neighbour differences,
+/// $E(x) = \sum_s\theta_s\frac12\sum_u x(u)x(u-s) + \sum_u\rho_\theta(x(u)) +
+/// \sum_{a}\sum_u\rho^{(2)}_\theta\big(x(u+e_a) - x(u)\big)$.
 ///
 /// The RG uses it for the coarsest field ($U_J$) and for the free energies $\tilde F_j$.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +49,7 @@ struct Scratch {
 pub struct FieldEnergy {
     couplings: Couplings,
     potential: Option<Potential>,
+    differences: Option<Potential>,
     shape: Vec<usize>,
 }
 
@@ -57,12 +60,19 @@ pub struct FieldSpec {
     pub couplings: Couplings,
     /// On-site potential, if any.
     pub potential: Option<Potential>,
+    /// Two-site potential on nearest-neighbour differences, if any (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differences: Option<Potential>,
 }
 
 impl TryFrom<FieldSpec> for FieldEnergy {
     type Error = RgError;
     fn try_from(spec: FieldSpec) -> Result<Self> {
-        Self::new(spec.couplings, spec.potential)
+        let f = Self::new(spec.couplings, spec.potential)?;
+        Ok(match spec.differences {
+            Some(p) => f.with_differences(p),
+            None => f,
+        })
     }
 }
 
@@ -71,6 +81,7 @@ impl From<FieldEnergy> for FieldSpec {
         Self {
             couplings: f.couplings,
             potential: f.potential,
+            differences: f.differences,
         }
     }
 }
@@ -90,8 +101,21 @@ impl FieldEnergy {
         Ok(Self {
             couplings,
             potential,
+            differences: None,
             shape: vec![ny, nx],
         })
+    }
+
+    /// Adds the two-site potential $\sum_a\sum_u\rho^{(2)}(x(u+e_a) - x(u))$ on the
+    /// differences along both axes (periodic).
+    pub fn with_differences(mut self, potential: Potential) -> Self {
+        self.differences = Some(potential);
+        self
+    }
+
+    /// The two-site potential on nearest-neighbour differences, if any.
+    pub fn differences(&self) -> Option<&Potential> {
+        self.differences.as_ref()
     }
 
     /// The couplings.
@@ -133,6 +157,30 @@ impl FieldEnergy {
                     None => {
                         e = f64::INFINITY;
                         break;
+                    }
+                }
+            }
+        }
+        if let Some(p) = &self.differences
+            && e.is_finite()
+        {
+            let [ny, nx] = [self.shape[0], self.shape[1]];
+            'sites: for i in 0..ny {
+                for j in 0..nx {
+                    let u = i * nx + j;
+                    for v in [((i + 1) % ny) * nx + j, i * nx + (j + 1) % nx] {
+                        // ρ(x(v) - x(u)): +ρ' on v, -ρ' on u.
+                        match potential_at(p, x[v] - x[u], support) {
+                            Some((r, r1)) => {
+                                e += r;
+                                grad[v] += r1;
+                                grad[u] -= r1;
+                            }
+                            None => {
+                                e = f64::INFINITY;
+                                break 'sites;
+                            }
+                        }
                     }
                 }
             }

@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use wcrg_core::{FeatureLaplacian, Features, Workspace};
 use wcrg_energy_models::features::{
-    Basis, ChannelCouplings, Concat, ImagePotential, QuadraticCouplings, ScalarPotential,
+    Basis, ChannelCouplings, Concat, ImagePotential, NeighbourDifferences, QuadraticCouplings,
+    ScalarPotential,
 };
 use wcrg_estimators::{GradientRegression, ScoreMatching, ScoreStats};
 use wcrg_wavelets::{Normalisation, RgReconstruction, RgSplit, Wavelet};
@@ -74,6 +75,15 @@ pub enum CoarseModel {
     Potential {
         /// Number of bumps.
         bumps: usize,
+    },
+    /// [`CoarseModel::Potential`] plus a two-site potential of `difference_bumps` bumps on the
+    /// nearest-neighbour differences $x(u + e_a) - x(u)$ (both axes): it also fits the law of
+    /// the coarsest field's local differences (how sharp its interfaces are).
+    TwoSite {
+        /// Number of bumps of the on-site potential.
+        bumps: usize,
+        /// Number of bumps of the two-site potential.
+        difference_bumps: usize,
     },
 }
 
@@ -463,20 +473,64 @@ pub(crate) fn fit_coarsest(
     let m = x.shape()[1];
     let shifts = all_shifts(m);
     let qc = QuadraticCouplings::new(&[m, m], shifts.clone())?;
-    let (features, potential): (Box<dyn FeatureLaplacian>, _) = match cfg.coarse_model {
-        CoarseModel::Gaussian => (Box::new(qc), None),
-        CoarseModel::Potential { bumps } => {
-            let flat: Vec<f64> = x.iter().copied().collect();
-            let (basis, support) = potential_basis(&flat, bumps)?;
-            let sp = ScalarPotential::new(&[m, m], basis.clone())?;
-            (
-                Box::new(Concat::new(vec![Box::new(qc), Box::new(sp)])?),
-                Some((basis, support)),
-            )
-        }
-    };
+    let flat: Vec<f64> = x.iter().copied().collect();
+    let (features, potential, differences): (Box<dyn FeatureLaplacian>, _, _) =
+        match cfg.coarse_model {
+            CoarseModel::Gaussian => (Box::new(qc), None, None),
+            CoarseModel::Potential { bumps } => {
+                let (basis, support) = potential_basis(&flat, bumps)?;
+                let sp = ScalarPotential::new(&[m, m], basis.clone())?;
+                (
+                    Box::new(Concat::new(vec![Box::new(qc), Box::new(sp)])?),
+                    Some((basis, support)),
+                    None,
+                )
+            }
+            CoarseModel::TwoSite {
+                bumps,
+                difference_bumps,
+            } => {
+                let (basis, support) = potential_basis(&flat, bumps)?;
+                let sp = ScalarPotential::new(&[m, m], basis.clone())?;
+                // The data's nearest-neighbour differences along both axes.
+                let diffs: Vec<f64> = x
+                    .outer_iter()
+                    .flat_map(|f| {
+                        (0..m * m).flat_map(move |u| {
+                            let (i, j) = (u / m, u % m);
+                            [
+                                f[[(i + 1) % m, j]] - f[[i, j]],
+                                f[[i, (j + 1) % m]] - f[[i, j]],
+                            ]
+                        })
+                    })
+                    .collect();
+                let (dbasis, dsupport) = potential_basis(&diffs, difference_bumps)?;
+                let dp = ImagePotential::new(
+                    Arc::new(NeighbourDifferences::new(&[m, m])?),
+                    dbasis.clone(),
+                )?;
+                (
+                    Box::new(Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)])?),
+                    Some((basis, support)),
+                    Some((dbasis, dsupport)),
+                )
+            }
+        };
     let sm = solve(&*features, x.into_dyn(), cfg.ridge, "coarsest field energy")?;
-    let build = |theta: &[f64]| field_energy(m, &shifts, theta, potential.clone());
+    let n_diff = differences
+        .as_ref()
+        .map_or(0, |(b, _): &(Basis, _)| b.len());
+    let build = |theta: &[f64]| -> Result<FieldEnergy> {
+        let (head, tail) = theta.split_at(theta.len() - n_diff);
+        let energy = field_energy(m, &shifts, head, potential.clone())?;
+        Ok(match &differences {
+            Some((basis, support)) => {
+                energy.with_differences(Potential::new(basis.clone(), tail.to_vec(), *support)?)
+            }
+            None => energy,
+        })
+    };
     if cfg.coarse_ml_iterations > 0 && cfg.coarse_ml_steps < 100 {
         return Err(wcrg_core::Error::InvalidParameter {
             name: "coarse_ml_steps".into(),

@@ -223,3 +223,68 @@ fn couplings_reject_inconsistent_specifications() {
     let two = Couplings::new(vec![true, true], [4, 4], vec![c(0, 1)]).unwrap();
     assert!(FieldEnergy::new(two, None).is_err());
 }
+
+#[test]
+fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
+    use wcrg_energy_models::features::NeighbourDifferences;
+    let m = 6;
+    let qc = QuadraticCouplings::window(&[m, m], 1).unwrap();
+    let shifts = qc.shifts().to_vec();
+    let sp = ScalarPotential::new(&[m, m], bumps()).unwrap();
+    let dp = ImagePotential::new(
+        Arc::new(NeighbourDifferences::new(&[m, m]).unwrap()),
+        bumps(),
+    )
+    .unwrap();
+    let f = Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)]).unwrap();
+    let theta: Array1<f64> = normal(&[f.len()], 7).into_dimensionality().unwrap();
+    let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
+    let (ns, nb) = (shifts.len(), bumps().len());
+    let couplings = shifts
+        .iter()
+        .zip(theta.iter())
+        .map(|(sh, &t)| Coupling {
+            c: 0,
+            d: 0,
+            shift: [sh[0], sh[1]],
+            theta: t,
+        })
+        .collect();
+    let potential = |a: usize| {
+        Potential::new(bumps(), theta.slice(s![a..a + nb]).to_vec(), [-12.0, 12.0]).unwrap()
+    };
+    let fe = FieldEnergy::new(
+        Couplings::new(vec![true], [m, m], couplings).unwrap(),
+        Some(potential(ns)),
+    )
+    .unwrap()
+    .with_differences(potential(ns + nb));
+    let mut ws = Workspace::new();
+    let x = normal(&[m, m], 8);
+    let (mut g1, mut g2) = (ArrayD::zeros(IxDyn(&[m, m])), ArrayD::zeros(IxDyn(&[m, m])));
+    let e1 = oracle.energy_and_gradient(x.view(), g1.view_mut(), &mut ws);
+    let e2 = fe.energy_and_gradient(x.view(), g2.view_mut(), &mut ws);
+    assert!((e1 - e2).abs() < 1e-9 * e1.abs().max(1.0), "{e1} vs {e2}");
+    let err = g1
+        .iter()
+        .zip(&g2)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err < 1e-8, "gradient differs by {err}");
+    // Without the two-site term the energies differ (the term is not silently dropped).
+    let plain = FieldEnergy::new(fe.couplings().clone(), fe.potential().cloned()).unwrap();
+    assert!((plain.energy(x.view(), &mut ws) - e2).abs() > 1e-3);
+    // A difference outside the two-site support is an infinite energy.
+    let mut far = x.clone();
+    far[[0, 0]] = 11.0;
+    far[[0, 1]] = -3.0; // both inside the on-site support, their difference -14 is not
+    assert!(plain.energy(far.view(), &mut ws).is_finite());
+    assert!(fe.energy(far.view(), &mut ws).is_infinite());
+    // JSON round trip keeps the term; a file without it still loads.
+    let json = serde_json::to_string(&fe).unwrap();
+    let back: FieldEnergy = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, fe);
+    let old = serde_json::to_string(&plain).unwrap();
+    assert!(!old.contains("differences"));
+    assert_eq!(serde_json::from_str::<FieldEnergy>(&old).unwrap(), plain);
+}

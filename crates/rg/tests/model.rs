@@ -335,3 +335,51 @@ fn sampling_given_coarse_fields_keeps_them_and_rejects_bad_input() {
     nan[[2, 1, 1]] = f64::NAN;
     assert!(err(m.sample_given(nan.view(), 1, &cfg)).contains("non-finite"));
 }
+
+#[test]
+fn a_two_site_coarsest_model_fits_saves_and_differentiates() {
+    use wcrg_rg::CoarseModel;
+    let cfg = config().coarse_model(CoarseModel::TwoSite {
+        bumps: 10,
+        difference_bumps: 8,
+    });
+    let m = WcrgModel::fit(&cfg, data().view()).unwrap();
+    let d = m.coarsest().differences().expect("the two-site term");
+    assert_eq!(d.theta().len(), 8);
+    // Features: couplings of all shifts, 10 on-site and 8 two-site bumps (the plain model has
+    // the default 20 on-site bumps).
+    let plain = model();
+    assert_eq!(
+        m.coarsest_fit().parameters,
+        plain.coarsest_fit().parameters - 20 + 10 + 8
+    );
+    // Round trip through JSON, and the energy's gradient against central differences at the
+    // coarsest field (where the two-site term acts).
+    let dir = std::env::temp_dir().join(format!("wcrg-rg-two-site-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.json");
+    m.save(&path).unwrap();
+    let back = WcrgModel::load(&path).unwrap();
+    let batch = data().slice(s![..5, .., ..]);
+    assert_eq!(m.energies(batch).unwrap(), back.energies(batch).unwrap());
+    let mut ws = Workspace::new();
+    let (coarse, _) = m.decompose(batch).unwrap();
+    let xj = coarse[m.levels()].index_axis(Axis(0), 0).to_owned();
+    let mut g = ArrayD::zeros(xj.raw_dim());
+    m.coarsest()
+        .energy_and_gradient(xj.view(), g.view_mut(), &mut ws);
+    let h = 1e-5;
+    for idx in [[0, 0], [1, 3], [3, 2]] {
+        let (mut xp, mut xm) = (xj.clone(), xj.clone());
+        xp[IxDyn(&idx)] += h;
+        xm[IxDyn(&idx)] -= h;
+        let c = m.coarsest();
+        let fd = (c.energy(xp.view(), &mut ws) - c.energy(xm.view(), &mut ws)) / (2.0 * h);
+        assert!(
+            (fd - g[IxDyn(&idx)]).abs() < 1e-5 * fd.abs().max(1.0),
+            "{idx:?}: {fd} vs {}",
+            g[IxDyn(&idx)]
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -8,6 +8,8 @@
 //!   conditioning channels held fixed (conditional models);
 //! * [`ImagePotential`]: $\sum_u\rho_k(y(u))$ on a linear image $y = Ax$ of the free
 //!   variables ([`wcrg_core::LinearMap`]), e.g. the reconstructed finer field of the RG;
+//! * [`NeighbourDifferences`]: the linear map $x \mapsto (x(u + e_a) - x(u))_a$, for two-site
+//!   potentials as an [`ImagePotential`];
 //! * [`Concat`]: the features of several blocks side by side.
 //!
 //! Blocks act on periodic fields with 1–3 spatial axes ([`ChannelCouplings`] adds a leading
@@ -15,12 +17,14 @@
 
 mod channels;
 mod concat;
+mod differences;
 mod image_potential;
 mod potential;
 mod quadratic;
 
 pub use channels::ChannelCouplings;
 pub use concat::Concat;
+pub use differences::NeighbourDifferences;
 pub use image_potential::ImagePotential;
 pub use potential::{Basis, ScalarPotential, quantiles};
 pub use quadratic::QuadraticCouplings;
