@@ -143,10 +143,24 @@ impl Fft2 {
         data.copy_from_slice(tmp);
     }
 
-    /// Inverse of [`Fft2::forward_t`] (the oracle of [`Fft2::inverse_t_modulus`]): from a transposed (`n × m`) Fourier buffer to the
-    /// `m × n` spatial buffer, divided by `m n`.
+    /// Inverse of [`Fft2::forward_t`] (the oracle of [`Fft2::inverse_t_modulus`]): from a
+    /// transposed (`n × m`) Fourier buffer to the `m × n` spatial buffer, divided by `m n`.
     #[cfg(test)]
     pub fn inverse_t(&self, data: &mut [Complex64], scratch: &mut Vec<Complex64>) {
+        let s = 1.0 / (self.m * self.n) as f64;
+        let tmp = self.inverse_t_unscaled(data, scratch);
+        for (d, t) in data.iter_mut().zip(tmp.iter()) {
+            *d = t * s;
+        }
+    }
+
+    /// The inverse transform of the transposed Fourier buffer `data` (overwritten), not yet
+    /// divided by `m n`, in the returned part of `scratch` (`m × n`).
+    fn inverse_t_unscaled<'s>(
+        &self,
+        data: &mut [Complex64],
+        scratch: &'s mut Vec<Complex64>,
+    ) -> &'s [Complex64] {
         let (m, n) = (self.m, self.n);
         let need = self.scratch_len();
         if scratch.len() < need {
@@ -160,14 +174,9 @@ impl Fft2 {
         if n > 1 {
             self.row_i.process_with_scratch(tmp, fft_scratch);
         }
-        let s = 1.0 / (m * n) as f64;
-        for (d, t) in data.iter_mut().zip(tmp.iter()) {
-            *d = t * s;
-        }
+        tmp
     }
-}
 
-impl Fft2 {
     /// [`Fft2::inverse_t`] followed by the modulus, written into the real `m × n` buffer `out`
     /// (`data` is left in an unspecified state): one pass fewer than the two steps.
     pub fn inverse_t_modulus(
@@ -176,21 +185,10 @@ impl Fft2 {
         scratch: &mut Vec<Complex64>,
         out: &mut Vec<f64>,
     ) {
-        let (m, n) = (self.m, self.n);
-        let need = self.scratch_len();
-        if scratch.len() < need {
-            scratch.resize(need, ZERO);
-        }
-        let (tmp, fft_scratch) = scratch.split_at_mut(m * n);
-        if m > 1 {
-            self.col_i.process_with_scratch(data, fft_scratch);
-        }
-        transpose(data, tmp, n, m);
-        if n > 1 {
-            self.row_i.process_with_scratch(tmp, fft_scratch);
-        }
-        out.resize(m * n, 0.0);
-        scaled_modulus(&tmp[..m * n], 1.0 / (m * n) as f64, out);
+        let mn = self.m * self.n;
+        let tmp = self.inverse_t_unscaled(data, scratch);
+        out.resize(mn, 0.0);
+        scaled_modulus(tmp, 1.0 / mn as f64, out);
     }
 }
 
