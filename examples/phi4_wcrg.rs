@@ -5,7 +5,7 @@
 //!     [--seed 0] [--steps 50] [--kernel local|mala] [--out wcrg-output] [--data FILE.npy]
 //!     [--reference FILE.npy]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
-//!     [--coarse-ml-iterations 30] [--coarse-ml-steps 400] [--difference-bumps 0]
+//!     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
 //! ```
 //!
 //! With no arguments: generates 1000 training and 1000 reference fields of 2-D φ⁴ ($\lambda = 1$)
@@ -156,15 +156,20 @@ fn run() -> Res<()> {
     let mut config = config;
     config.coarse_ml_iterations = args.get("coarse-ml-iterations", config.coarse_ml_iterations)?;
     config.coarse_ml_steps = args.get("coarse-ml-steps", config.coarse_ml_steps)?;
-    let difference_bumps: usize = args.get("difference-bumps", 0)?;
-    if difference_bumps > 0 {
-        let bumps = match config.coarse_model {
-            CoarseModel::Potential { bumps } | CoarseModel::TwoSite { bumps, .. } => bumps,
-            _ => 20,
-        };
-        config = config.coarse_model(CoarseModel::TwoSite {
-            bumps,
-            difference_bumps,
+    // The coarsest field's two-site potential: `--difference-bumps 0` leaves it out.
+    if let CoarseModel::TwoSite {
+        bumps,
+        difference_bumps,
+    } = config.coarse_model
+    {
+        let difference_bumps: usize = args.get("difference-bumps", difference_bumps)?;
+        config = config.coarse_model(if difference_bumps == 0 {
+            CoarseModel::Potential { bumps }
+        } else {
+            CoarseModel::TwoSite {
+                bumps,
+                difference_bumps,
+            }
         });
     }
     let t = Instant::now();

@@ -34,7 +34,8 @@ pub struct WcrgConfig {
     pub window: usize,
     /// Number of bumps (on data quantiles) of each scale's potential on $x_{j-1}$.
     pub bumps: usize,
-    /// Model of the coarsest field.
+    /// Model of the coarsest field (default: [`CoarseModel::TwoSite`] with 20 on-site and 12
+    /// two-site bumps).
     pub coarse_model: CoarseModel,
     /// Radius of the free energies' quadratic couplings.
     pub free_energy_window: usize,
@@ -96,7 +97,10 @@ impl Default for WcrgConfig {
             coarsest: None,
             window: 2,
             bumps: 20,
-            coarse_model: CoarseModel::Potential { bumps: 20 },
+            coarse_model: CoarseModel::TwoSite {
+                bumps: 20,
+                difference_bumps: 12,
+            },
             free_energy_window: 2,
             free_energy_bumps: 12,
             ridge: 1e-8,

@@ -346,12 +346,19 @@ fn a_two_site_coarsest_model_fits_saves_and_differentiates() {
     let m = WcrgModel::fit(&cfg, data().view()).unwrap();
     let d = m.coarsest().differences().expect("the two-site term");
     assert_eq!(d.theta().len(), 8);
-    // Features: couplings of all shifts, 10 on-site and 8 two-site bumps (the plain model has
-    // the default 20 on-site bumps).
-    let plain = model();
+    // Features: couplings of all shifts, 10 on-site and 8 two-site bumps (the default model
+    // has 20 and 12).
+    let default = model();
+    assert!(matches!(
+        default.config().coarse_model,
+        CoarseModel::TwoSite {
+            bumps: 20,
+            difference_bumps: 12
+        }
+    ));
     assert_eq!(
         m.coarsest_fit().parameters,
-        plain.coarsest_fit().parameters - 20 + 10 + 8
+        default.coarsest_fit().parameters - 20 - 12 + 10 + 8
     );
     // Round trip through JSON, and the energy's gradient against central differences at the
     // coarsest field (where the two-site term acts).
