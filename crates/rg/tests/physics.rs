@@ -85,9 +85,10 @@ fn phi4_l32_disordered() {
     acceptance(32, 0.8, 500, 1);
 }
 
-/// Known limitation, measured: at β_c the ansatz's intermediate wavelengths (|k| ≈ L/8 … L/5)
-/// carry 3–8 % too much power, 3–5 standard errors with 500–1000 fields, so the 5 % bar is not
-/// met there (it is below and above β_c); the critical tests hold that bias below 10 %.
+/// Known limitation, measured: at β_c the ansatz's intermediate wavelengths carry too much power
+/// (3–8 % with the earlier defaults at 500–1000 fields; 1–3 % with the two-site coarsest
+/// potential at 64² and 4000 fields, see the crate docs), so the critical tests hold that bias
+/// below 10 % (the 5 % bar holds below and above β_c).
 #[test]
 fn phi4_l32_critical() {
     acceptance_with(32, 0.922, 500, 2, 0.10);
