@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ndarray::{Array3, Array4, ArrayD, ArrayView3, Axis, IxDyn, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use wcrg_core::{FeatureLaplacian, Features, Workspace};
+use wcrg_core::{FeatureLaplacian, Features, LinearMap, Workspace};
 use wcrg_energy_models::features::{
     Basis, ChannelCouplings, Concat, ImagePotential, NeighbourDifferences, QuadraticCouplings,
     ScalarPotential,
@@ -498,24 +498,18 @@ pub(crate) fn fit_coarsest(
             } => {
                 let (basis, support) = potential_basis(&flat, bumps)?;
                 let sp = ScalarPotential::new(&[m, m], basis.clone())?;
-                // The data's nearest-neighbour differences along both axes.
-                let diffs: Vec<f64> = x
-                    .outer_iter()
-                    .flat_map(|f| {
-                        (0..m * m).flat_map(move |u| {
-                            let (i, j) = (u / m, u % m);
-                            [
-                                f[[(i + 1) % m, j]] - f[[i, j]],
-                                f[[i, (j + 1) % m]] - f[[i, j]],
-                            ]
-                        })
-                    })
-                    .collect();
+                // The data's nearest-neighbour differences, both axes of a site side by side.
+                let map = NeighbourDifferences::new(&[m, m])?;
+                let mut y = ndarray::Array3::zeros((2, m, m));
+                let mut ws = Workspace::new();
+                let mut diffs = Vec::with_capacity(x.len() * 2);
+                for f in x.outer_iter() {
+                    map.apply(f.into_dyn(), y.view_mut().into_dyn(), &mut ws);
+                    let (dy, dx) = (y.index_axis(Axis(0), 0), y.index_axis(Axis(0), 1));
+                    diffs.extend(dy.iter().zip(dx.iter()).flat_map(|(&a, &b)| [a, b]));
+                }
                 let (dbasis, dsupport) = potential_basis(&diffs, difference_bumps)?;
-                let dp = ImagePotential::new(
-                    Arc::new(NeighbourDifferences::new(&[m, m])?),
-                    dbasis.clone(),
-                )?;
+                let dp = ImagePotential::new(Arc::new(map), dbasis.clone())?;
                 (
                     Box::new(Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)])?),
                     Some((basis, support)),

@@ -140,6 +140,21 @@ fn conditional_coarse_gradient_matches_central_differences() {
     }
 }
 
+/// One-channel couplings of an `m × m` field, the shifts' coefficients first in `theta`.
+fn one_channel(m: usize, shifts: &[Vec<isize>], theta: &[f64]) -> Couplings {
+    let couplings = shifts
+        .iter()
+        .zip(theta)
+        .map(|(sh, &t)| Coupling {
+            c: 0,
+            d: 0,
+            shift: [sh[0], sh[1]],
+            theta: t,
+        })
+        .collect();
+    Couplings::new(vec![true], [m, m], couplings).unwrap()
+}
+
 #[test]
 fn field_energy_equals_the_feature_oracle() {
     let m = 8;
@@ -149,18 +164,9 @@ fn field_energy_equals_the_feature_oracle() {
     let f = Concat::new(vec![Box::new(qc), Box::new(sp)]).unwrap();
     let theta: Array1<f64> = normal(&[f.len()], 3).into_dimensionality().unwrap();
     let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
-    let couplings = shifts
-        .iter()
-        .zip(theta.iter())
-        .map(|(sh, &t)| Coupling {
-            c: 0,
-            d: 0,
-            shift: [sh[0], sh[1]],
-            theta: t,
-        })
-        .collect();
+    let couplings = one_channel(m, &shifts, theta.as_slice().unwrap());
     let fe = FieldEnergy::new(
-        Couplings::new(vec![true], [m, m], couplings).unwrap(),
+        couplings,
         Some(
             Potential::new(
                 bumps(),
@@ -246,25 +252,13 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
     let theta: Array1<f64> = normal(&[f.len()], 7).into_dimensionality().unwrap();
     let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
     let (ns, nb) = (shifts.len(), bumps().len());
-    let couplings = shifts
-        .iter()
-        .zip(theta.iter())
-        .map(|(sh, &t)| Coupling {
-            c: 0,
-            d: 0,
-            shift: [sh[0], sh[1]],
-            theta: t,
-        })
-        .collect();
+    let couplings = one_channel(m, &shifts, theta.as_slice().unwrap());
     let potential = |a: usize| {
         Potential::new(bumps(), theta.slice(s![a..a + nb]).to_vec(), [-12.0, 12.0]).unwrap()
     };
-    let fe = FieldEnergy::new(
-        Couplings::new(vec![true], [m, m], couplings).unwrap(),
-        Some(potential(ns)),
-    )
-    .unwrap()
-    .with_differences(potential(ns + nb));
+    let fe = FieldEnergy::new(couplings, Some(potential(ns)))
+        .unwrap()
+        .with_differences(potential(ns + nb));
     let x = normal(&[m, m], 8);
     let e2 = assert_same_energy(&oracle, &fe, &x);
     let mut ws = Workspace::new();

@@ -66,10 +66,9 @@ pub struct Workspace2d {
     u0: Vec<Complex64>,
     u1: Vec<Complex64>,
     u2: Vec<Complex64>,
-    /// Real spatial fields: the padded input, then the moduli of orders 1 and 2.
+    /// Real spatial fields: the padded input, then the modulus of order 1 or 2.
     re0: Vec<f64>,
     re1: Vec<f64>,
-    re2: Vec<f64>,
     tmp: Vec<f64>,
     scratch: Vec<Complex64>,
 }
@@ -179,11 +178,7 @@ impl Scattering2d {
                     .collect()
             })
             .collect();
-        let scale_out = |size: usize| match boundary {
-            Boundary::Reflect => (size >> j) - 2,
-            Boundary::Periodic => size >> j,
-        };
-        let out_shape = (scale_out(padded.0), scale_out(padded.1));
+        let out_shape = output_shape(boundary, padded, j);
         let offset = usize::from(boundary == Boundary::Reflect);
         let low = bank
             .phi
@@ -283,10 +278,7 @@ impl Scattering2d {
 
     /// Spatial shape of each output channel.
     pub fn output_shape(&self) -> (usize, usize) {
-        match self.boundary {
-            Boundary::Reflect => ((self.padded.0 >> self.j) - 2, (self.padded.1 >> self.j) - 2),
-            Boundary::Periodic => (self.shape.0 >> self.j, self.shape.1 >> self.j),
-        }
+        output_shape(self.boundary, self.padded, self.j)
     }
 
     /// Transforms a batch `(B, M, N)` into `(B, C, M', N')`, in parallel over the batch; the
@@ -346,7 +338,6 @@ impl Scattering2d {
             u2,
             re0,
             re1,
-            re2,
             tmp,
             scratch,
         } = ws;
@@ -377,10 +368,18 @@ impl Scattering2d {
                 }
                 u2.resize((mp >> j2) * (np >> j2), ZERO);
                 self.psi_sparse[n2][j1].apply(u1, u2);
-                self.plans[j2].inverse_t_modulus(u2, scratch, re2);
-                self.low[j2].apply(re2, tmp, out.index_axis_mut(Axis(0), channel2));
+                // The first-order modulus is no longer needed: its buffer takes this one.
+                self.plans[j2].inverse_t_modulus(u2, scratch, re1);
+                self.low[j2].apply(re1, tmp, out.index_axis_mut(Axis(0), channel2));
                 channel2 += 1;
             }
         }
     }
+}
+
+/// Output side of each channel from the padded (or, periodic, the field's own) shape:
+/// subsampled by $2^J$, then one coarse pixel cropped on each side under [`Boundary::Reflect`].
+fn output_shape(boundary: Boundary, padded: (usize, usize), j: usize) -> (usize, usize) {
+    let crop = if boundary == Boundary::Reflect { 2 } else { 0 };
+    ((padded.0 >> j) - crop, (padded.1 >> j) - crop)
 }

@@ -47,14 +47,21 @@ impl NeighbourDifferences {
     }
 }
 
-/// `x` rolled by `-1` along `axis`: entry `u` holds `x(u + e_axis)`.
-fn next(x: &ArrayViewD<'_, f64>, axis: usize) -> ArrayD<f64> {
+/// `x` rolled by one site along `axis`, periodically: entry `u` holds `x(u + e_axis)` when
+/// `forward`, else `x(u - e_axis)`.
+fn rolled(x: &ArrayViewD<'_, f64>, axis: usize, forward: bool) -> ArrayD<f64> {
     let n = x.shape()[axis];
+    // Destination ranges and their sources: the bulk, then the wrapped end.
+    let (bulk, bulk_src, edge, edge_src) = if forward {
+        (0..n - 1, 1..n, n - 1..n, 0..1)
+    } else {
+        (1..n, 0..n - 1, 0..1, n - 1..n)
+    };
     let mut out = ArrayD::zeros(x.raw_dim());
-    out.slice_axis_mut(Axis(axis), (0..n - 1).into())
-        .assign(&x.slice_axis(Axis(axis), (1..n).into()));
-    out.slice_axis_mut(Axis(axis), (n - 1..n).into())
-        .assign(&x.slice_axis(Axis(axis), (0..1).into()));
+    out.slice_axis_mut(Axis(axis), bulk.into())
+        .assign(&x.slice_axis(Axis(axis), bulk_src.into()));
+    out.slice_axis_mut(Axis(axis), edge.into())
+        .assign(&x.slice_axis(Axis(axis), edge_src.into()));
     out
 }
 
@@ -72,7 +79,7 @@ impl LinearMap for NeighbourDifferences {
         validate::assert_shape("neighbour differences output", &self.output, y.shape());
         for a in 0..self.input.len() {
             let mut ya = y.index_axis_mut(Axis(0), a);
-            ya.assign(&next(&x, a));
+            ya.assign(&rolled(&x, a, true));
             ya -= &x;
         }
     }
@@ -89,14 +96,7 @@ impl LinearMap for NeighbourDifferences {
         out.fill(0.0);
         for a in 0..self.input.len() {
             let va = v.index_axis(Axis(0), a);
-            let n = va.shape()[a];
-            // Entry u of `prev` holds v_a(u - e_a).
-            let mut prev = ArrayD::zeros(va.raw_dim());
-            prev.slice_axis_mut(Axis(a), (1..n).into())
-                .assign(&va.slice_axis(Axis(a), (0..n - 1).into()));
-            prev.slice_axis_mut(Axis(a), (0..1).into())
-                .assign(&va.slice_axis(Axis(a), (n - 1..n).into()));
-            out += &prev;
+            out += &rolled(&va, a, false);
             out -= &va;
         }
     }
