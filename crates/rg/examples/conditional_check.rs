@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo run --release -p wcrg-rg --example conditional_check -- FIELDS.npy \
-//!     [--reference REFERENCE.npy] [--level J] [--symmetric true] [--seed 5] [--steps 50]
+//!     [--reference REFERENCE.npy] [--level J] [--symmetric true] [--seed 5] [--steps 50] \
+//!     [--wavelet db2] [--window 2] [--bumps 20]
 //! ```
 //!
 //! Given the data's coarse fields the conditional models are tested alone: on 1000 φ⁴ fields
@@ -40,7 +41,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let side = data.shape()[1];
     let config = WcrgConfig::default()
         .coarsest((side / 8).max(4))
-        .symmetric(flag(&args, "--symmetric", true)?);
+        .symmetric(flag(&args, "--symmetric", true)?)
+        .wavelet(&flag(&args, "--wavelet", WcrgConfig::default().wavelet)?)
+        .window(flag(&args, "--window", WcrgConfig::default().window)?)
+        .bumps(flag(&args, "--bumps", WcrgConfig::default().bumps)?);
     let t = Instant::now();
     let model = WcrgModel::fit(&config, data.view())?;
     println!("fit: {:.1} s", t.elapsed().as_secs_f64());
