@@ -106,7 +106,11 @@
 //! radius 3 (+1.6 % at |k| = 20, 6.1 SE), 40 bumps (+2.1 %, 6.7 SE), the db4 wavelet (+7.8 % at
 //! |k| = 20), Haar (−4.4 % at |k| = 6), and a maximum-likelihood refinement of every conditional
 //! by moment matching given the data's coarse fields, 512 persistent chains (+2.6 % at
-//! |k| = 10, with a fit three times slower). The next candidates are terms that make the
+//! |k| = 10, with a fit three times slower). Nor is it the sampler: 200 sweeps per scale instead
+//! of 50 give the same excess (+2.2 % at |k| = 19). Two conditional scales under a 16 × 16
+//! coarsest field instead of three under an 8 × 8 one (`phi4_wcrg --coarsest 16`, whole
+//! pipeline, 4000 fields) keep +1.6–2.0 % at |k| = 17–22 and make the lowest mode worse
+//! (+7.6 % at |k| = 1), with a fit several times slower. The next candidates are terms that make the
 //! details' law depend more flexibly on the local coarse field than the potential on $x_{j-1}$
 //! does, for instance detail variances that depend on the coarse field's gradient (interfaces).
 //!
