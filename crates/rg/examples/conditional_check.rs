@@ -39,12 +39,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         s => read_fields(&s)?,
     };
     let side = data.shape()[1];
+    let defaults = WcrgConfig::default();
     let config = WcrgConfig::default()
         .coarsest((side / 8).max(4))
         .symmetric(flag(&args, "--symmetric", true)?)
-        .wavelet(&flag(&args, "--wavelet", WcrgConfig::default().wavelet)?)
-        .window(flag(&args, "--window", WcrgConfig::default().window)?)
-        .bumps(flag(&args, "--bumps", WcrgConfig::default().bumps)?);
+        .wavelet(&flag(&args, "--wavelet", defaults.wavelet)?)
+        .window(flag(&args, "--window", defaults.window)?)
+        .bumps(flag(&args, "--bumps", defaults.bumps)?);
     let t = Instant::now();
     let model = WcrgModel::fit(&config, data.view())?;
     println!("fit: {:.1} s", t.elapsed().as_secs_f64());
