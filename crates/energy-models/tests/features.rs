@@ -412,3 +412,154 @@ fn neighbour_differences_are_a_linear_map_with_its_adjoint_and_give_two_site_pot
     assert!(NeighbourDifferences::new(&[]).is_err());
     assert!(NeighbourDifferences::new(&[2, 2, 2, 2]).is_err());
 }
+
+#[test]
+fn modulated_stiffness_matches_naive_sums_and_differentiates_free_channels_only() {
+    use wcrg_energy_models::features::{ModulatedStiffness, Modulator};
+    let (ny, nx) = (5, 6);
+    let basis = Basis::Bumps {
+        centres: vec![-1.0, 0.0, 1.0],
+        width: 0.8,
+    };
+    let mods = vec![
+        Modulator::value(3, 2, basis.clone()),
+        Modulator::central_difference(3, 2, 0, Basis::Powers(vec![2])),
+        Modulator::central_difference(3, 2, 1, basis.clone()).clamped([-0.5, 0.5]),
+    ];
+    let f =
+        ModulatedStiffness::new(&[4, ny, nx], vec![true, true, true, false], mods.clone()).unwrap();
+    // 3 free channels × (3 + 1 + 3) basis functions.
+    assert_eq!(f.len(), 21);
+    assert_eq!(f.names().len(), 21);
+    let x = normal(&[4, ny, nx], 31);
+    let g_naive = |m: usize, i: usize, j: usize| -> f64 {
+        let at = |di: isize, dj: isize| {
+            x[[
+                3,
+                (i as isize + di).rem_euclid(ny as isize) as usize,
+                (j as isize + dj).rem_euclid(nx as isize) as usize,
+            ]]
+        };
+        match m {
+            0 => at(0, 0),
+            1 => 0.5 * (at(1, 0) - at(-1, 0)),
+            _ => (0.5 * (at(0, 1) - at(0, -1))).clamp(-0.5, 0.5),
+        }
+    };
+    // Values against the naive sum, in feature order (channel, modulator, basis function).
+    let phi = values(&f, &x);
+    let mut a = 0;
+    for c in 0..3 {
+        for (m, md) in mods.iter().enumerate() {
+            for k in 0..md.basis.len() {
+                let mut naive = 0.0;
+                for i in 0..ny {
+                    for j in 0..nx {
+                        naive += 0.5 * x[[c, i, j]].powi(2) * md.basis.eval(k, g_naive(m, i, j)).0;
+                    }
+                }
+                assert!((phi[a] - naive).abs() < 1e-12, "feature {a}");
+                a += 1;
+            }
+        }
+    }
+    // Pullback, Laplacian and the Jacobian rows on the free entries.
+    let mut ws = Workspace::new();
+    let theta = normal(&[21], 32)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
+    let mut g = ArrayD::zeros(IxDyn(&[4, ny, nx]));
+    f.pullback_into(x.view(), theta.view(), g.view_mut(), &mut ws);
+    assert!(g.index_axis(ndarray::Axis(0), 3).iter().all(|&t| t == 0.0));
+    let mut lap = Array1::zeros(21);
+    f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+    let h = 1e-4;
+    let phi0 = values(&f, &x);
+    let mut lap_fd = Array1::<f64>::zeros(21);
+    for i in 0..3 * ny * nx {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp.as_slice_mut().unwrap()[i] += h;
+        xm.as_slice_mut().unwrap()[i] -= h;
+        let (pp, pm) = (values(&f, &xp), values(&f, &xm));
+        let fd = (pp.dot(&theta) - pm.dot(&theta)) / (2.0 * h);
+        let gi = g.as_slice().unwrap()[i];
+        assert!((fd - gi).abs() < 1e-6 * gi.abs().max(1.0), "entry {i}");
+        lap_fd = lap_fd + (&pp - 2.0 * &phi0 + &pm) / (h * h);
+    }
+    for k in 0..21 {
+        assert!((lap_fd[k] - lap[k]).abs() < 1e-3 * lap[k].abs().max(1.0));
+    }
+    let dense = wcrg_core::dense_jacobian(&f, x.view(), &mut ws);
+    match &f.jacobian_blocks(x.view(), &mut ws)[..] {
+        [wcrg_core::JacobianBlock::Dense(rows)] => {
+            assert!(rows.iter().zip(&dense).all(|(a, b)| (a - b).abs() < 1e-14))
+        }
+        other => panic!("expected one dense block, got {other:?}"),
+    }
+    // θᵀΦ = ½ Σ κ x² with the reported stiffnesses, and the conditioning gradient against
+    // central differences on the conditioning channel.
+    let kappa = f.stiffness(x.view(), theta.as_slice().unwrap());
+    let quad: f64 = x
+        .iter()
+        .take(3 * ny * nx)
+        .zip(&kappa)
+        .map(|(v, k)| 0.5 * k * v * v)
+        .sum();
+    assert!((quad - phi0.dot(&theta)).abs() < 1e-10 * quad.abs().max(1.0));
+    let mut gcond = ArrayD::zeros(IxDyn(&[4, ny, nx]));
+    f.add_conditioning_gradient(x.view(), theta.as_slice().unwrap(), gcond.view_mut());
+    assert!(gcond.iter().take(3 * ny * nx).all(|&t| t == 0.0));
+    for i in 3 * ny * nx..4 * ny * nx {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp.as_slice_mut().unwrap()[i] += h;
+        xm.as_slice_mut().unwrap()[i] -= h;
+        let fd = (values(&f, &xp).dot(&theta) - values(&f, &xm).dot(&theta)) / (2.0 * h);
+        let gi = gcond.as_slice().unwrap()[i];
+        assert!(
+            (fd - gi).abs() < 1e-6 * gi.abs().max(1.0),
+            "entry {i}: {fd} vs {gi}"
+        );
+    }
+    // Bad input.
+    let free = vec![true, true, true, false];
+    assert!(ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![]).is_err());
+    assert!(
+        ModulatedStiffness::new(
+            &[4, ny, nx],
+            free.clone(),
+            vec![Modulator::value(0, 2, basis.clone())]
+        )
+        .is_err(),
+        "a modulator must read a conditioning channel"
+    );
+    assert!(
+        ModulatedStiffness::new(
+            &[4, ny, nx],
+            free.clone(),
+            vec![Modulator::value(3, 1, basis.clone())]
+        )
+        .is_err(),
+        "shifts of the wrong length"
+    );
+    let inverted = Modulator::value(3, 2, basis.clone()).clamped([1.0, -1.0]);
+    assert!(ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![inverted]).is_err());
+    let mut nan = Modulator::value(3, 2, basis.clone());
+    nan.stencil[0].1 = f64::NAN;
+    assert!(ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![nan]).is_err());
+    assert!(
+        ModulatedStiffness::new(
+            &[4, ny, nx],
+            free.clone(),
+            vec![Modulator::value(3, 2, Basis::Powers(vec![]))]
+        )
+        .is_err()
+    );
+    assert!(
+        ModulatedStiffness::new(
+            &[4, ny, nx],
+            vec![false; 4],
+            vec![Modulator::value(3, 2, basis.clone())]
+        )
+        .is_err()
+    );
+}

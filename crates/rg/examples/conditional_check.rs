@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run --release -p wcrg-rg --example conditional_check -- FIELDS.npy \
 //!     [--reference REFERENCE.npy] [--level J] [--symmetric true] [--seed 5] [--steps 50] \
-//!     [--wavelet db2] [--window 2] [--bumps 20]
+//!     [--wavelet db2] [--window 2] [--bumps 20] [--stiffness-bumps 0]
 //! ```
 //!
 //! Given the data's coarse fields the conditional models are tested alone: on 1000 φ⁴ fields
@@ -45,7 +45,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .symmetric(flag(&args, "--symmetric", true)?)
         .wavelet(&flag(&args, "--wavelet", defaults.wavelet)?)
         .window(flag(&args, "--window", defaults.window)?)
-        .bumps(flag(&args, "--bumps", defaults.bumps)?);
+        .bumps(flag(&args, "--bumps", defaults.bumps)?)
+        .stiffness_bumps(flag(&args, "--stiffness-bumps", defaults.stiffness_bumps)?);
     let t = Instant::now();
     let model = WcrgModel::fit(&config, data.view())?;
     println!("fit: {:.1} s", t.elapsed().as_secs_f64());

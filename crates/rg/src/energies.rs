@@ -3,8 +3,10 @@
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, IxDyn};
 use serde::{Deserialize, Serialize};
-use wcrg_core::{Energy, Workspace};
+use wcrg_core::{Energy, Features, Workspace};
 use wcrg_wavelets::{RgSplit, Wavelet};
+
+use wcrg_energy_models::features::{ModulatedStiffness, Modulator};
 
 use crate::couplings::Couplings;
 use crate::error::{Result, RgError};
@@ -250,6 +252,23 @@ pub struct ConditionalSpec {
     pub couplings: Couplings,
     /// Potential on the reconstructed finer field.
     pub potential: Potential,
+    /// Site stiffnesses of the details that follow the coarse field, if any (absent in older
+    /// files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stiffness: Option<StiffnessSpec>,
+}
+
+/// The serialised form of the conditional energy's coarse-dependent stiffness term
+/// $\frac12\sum_{c,u}\kappa_c(u)\,\bar x_c(u)^2$,
+/// $\kappa_c(u) = \sum_{m,k}\theta_{c,m,k}\,\rho_{m,k}\big(g_m(u)\big)$ with each $g_m$ a local
+/// function of the coarse field (channel 3 of the `(3 details, coarse)` stack):
+/// [`wcrg_energy_models::features::ModulatedStiffness`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StiffnessSpec {
+    /// The local functions $g_m$ of the coarse field, with their bases.
+    pub modulators: Vec<Modulator>,
+    /// $\theta_{c,m,k}$: detail channel (outer), modulator, basis function (inner).
+    pub theta: Vec<f64>,
 }
 
 /// The conditional energy of one scale,
@@ -258,6 +277,11 @@ pub struct ConditionalSpec {
 /// with $x_{j-1} = \gamma_j(G^\top x_j + \bar G^\top\bar x_j)$; the details are free, the
 /// coarse field conditions. Gradients: $\nabla_{\bar x}$ of the potential is
 /// $\gamma_j\bar G\rho_\theta'(x_{j-1})$ and $\nabla_{x_j}$ is $\gamma_j G\rho_\theta'(x_{j-1})$.
+///
+/// An optional third term ([`StiffnessSpec`]) $\frac12\sum_{c,u}\kappa_c(u)\,\bar x_c(u)^2$ gives
+/// each detail a stiffness $\kappa_c(u)$ that follows the coarse field around $u$ (its value and
+/// its central differences: ordered domains and interfaces); given $x_j$ it is a diagonal
+/// quadratic form of the details.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "ConditionalSpec", into = "ConditionalSpec")]
 pub struct ConditionalEnergy {
@@ -266,6 +290,7 @@ pub struct ConditionalEnergy {
     coarse_shape: Vec<usize>,
     details_shape: Vec<usize>,
     local: crate::local::LocalTables,
+    stiffness: Option<ModulatedStiffness>,
 }
 
 impl TryFrom<ConditionalSpec> for ConditionalEnergy {
@@ -300,9 +325,29 @@ impl ConditionalEnergy {
                 coarse_shape
             )));
         }
+        let stiffness = match &spec.stiffness {
+            Some(st) => {
+                let block = ModulatedStiffness::new(
+                    &[4, coarse_shape[0], coarse_shape[1]],
+                    vec![true, true, true, false],
+                    st.modulators.clone(),
+                )?;
+                if block.len() != st.theta.len() {
+                    return Err(RgError::Mismatch(format!(
+                        "{} stiffness coefficients for {} stiffness features",
+                        st.theta.len(),
+                        block.len()
+                    )));
+                }
+                wcrg_core::validate::finite("stiffness coefficients", &st.theta)?;
+                Some(block)
+            }
+            None => None,
+        };
         Ok(Self {
             details_shape: split.details_shape(),
             local: crate::local::LocalTables::new(&spec.couplings, &split),
+            stiffness,
             coarse_shape,
             split,
             spec,
@@ -332,6 +377,31 @@ impl ConditionalEnergy {
     /// The potential on $x_{j-1}$.
     pub fn potential(&self) -> &Potential {
         &self.spec.potential
+    }
+
+    /// The coarse-dependent stiffness term, if any.
+    pub fn stiffness(&self) -> Option<&StiffnessSpec> {
+        self.spec.stiffness.as_ref()
+    }
+
+    /// The site stiffnesses $\kappa_c(u)$ of the details given `coarse` (three planes,
+    /// row-major; zeros without a stiffness term).
+    ///
+    /// # Panics
+    /// On a coarse field of the wrong shape.
+    pub fn site_stiffness(&self, coarse: ArrayViewD<'_, f64>) -> Vec<f64> {
+        wcrg_core::validate::assert_shape("coarse field", &self.coarse_shape, coarse.shape());
+        let plane = coarse.len();
+        match (&self.stiffness, &self.spec.stiffness) {
+            (Some(block), Some(st)) => {
+                let mut stack = vec![0.0; 3 * plane];
+                stack.extend(coarse.iter().copied());
+                let stack =
+                    ArrayViewD::from_shape(IxDyn(block.field_shape()), &stack).expect("sized");
+                block.stiffness(stack, &st.theta)
+            }
+            _ => vec![0.0; 3 * plane],
+        }
     }
 
     /// Shape of the details, `(3, n, n)`.
@@ -383,11 +453,58 @@ impl ConditionalEnergy {
             gc.iter_mut()
                 .zip(&s.dfine[3 * plane..])
                 .for_each(|(o, v)| *o = *v);
-            e += self.potential_part(details, coarse, grad_details, Some(gc), support, &mut s, ws);
+            e += self.potential_part(
+                details,
+                coarse,
+                grad_details.view_mut(),
+                Some(gc.view_mut()),
+                support,
+                &mut s,
+                ws,
+            );
+            e += self.stiffness_part(&s.fine, grad_details, Some(gc));
         } else {
-            e += self.potential_part(details, coarse, grad_details, None, support, &mut s, ws);
+            e += self.potential_part(
+                details,
+                coarse,
+                grad_details.view_mut(),
+                None,
+                support,
+                &mut s,
+                ws,
+            );
+            e += self.stiffness_part(&s.fine, grad_details, None);
         }
         *ws.get::<Scratch>() = s;
+        e
+    }
+
+    /// Adds the stiffness term's gradients and returns its energy; `stack` is
+    /// `(details, coarse)`.
+    fn stiffness_part(
+        &self,
+        stack: &[f64],
+        mut grad_details: ArrayViewMutD<'_, f64>,
+        grad_coarse: Option<ArrayViewMutD<'_, f64>>,
+    ) -> f64 {
+        let (Some(block), Some(st)) = (&self.stiffness, &self.spec.stiffness) else {
+            return 0.0;
+        };
+        let x = ArrayViewD::from_shape(IxDyn(block.field_shape()), stack).expect("sized");
+        let kappa = block.stiffness(x.view(), &st.theta);
+        let mut e = 0.0;
+        for ((g, &d), &k) in grad_details.iter_mut().zip(stack).zip(&kappa) {
+            e += 0.5 * k * d * d;
+            *g += k * d;
+        }
+        if let Some(mut gc) = grad_coarse {
+            let mut full = ArrayD::zeros(IxDyn(block.field_shape()));
+            block.add_conditioning_gradient(x, &st.theta, full.view_mut());
+            let plane = gc.len();
+            gc.iter_mut()
+                .zip(full.iter().skip(3 * plane))
+                .for_each(|(o, v)| *o += v);
+        }
         e
     }
 
@@ -440,7 +557,8 @@ impl ConditionalEnergy {
     }
 
     /// The Hessian $\nabla^2_{\bar x}\bar E_j$ at `(details, coarse)` applied to `v` (details
-    /// shape): $Kv + \gamma_j^2\bar G\,\mathrm{diag}\big(\rho_\theta''(x_{j-1})\big)\bar G^\top v$.
+    /// shape): $Kv + \gamma_j^2\bar G\,\mathrm{diag}\big(\rho_\theta''(x_{j-1})\big)\bar G^\top v +
+    /// \kappa\odot v$.
     ///
     /// # Panics
     /// On arrays of the wrong shape.
@@ -456,6 +574,11 @@ impl ConditionalEnergy {
         stacked.resize(4 * plane, 0.0);
         let mut out = vec![0.0; 4 * plane];
         self.spec.couplings.hessian_apply(&stacked, &mut out);
+        let kappa = self
+            .stiffness
+            .as_ref()
+            .map(|_| self.site_stiffness(coarse.view()));
+        let v_flat: Vec<f64> = v.iter().copied().collect();
         let fine_x = self.split.merge_into_new(coarse, details, ws);
         let zero = ArrayD::zeros(IxDyn(&self.coarse_shape));
         let mut fine_v = self.split.merge_into_new(zero.view(), v, ws);
@@ -468,6 +591,12 @@ impl ConditionalEnergy {
         let mut res = ArrayD::from_shape_vec(IxDyn(&self.details_shape), out[..3 * plane].to_vec())
             .expect("sized");
         res.zip_mut_with(&d, |a, b| *a += g2 * b);
+        if let Some(kappa) = kappa {
+            res.iter_mut()
+                .zip(&v_flat)
+                .zip(&kappa)
+                .for_each(|((a, &b), &k)| *a += k * b);
+        }
         res
     }
 }

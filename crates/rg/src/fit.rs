@@ -8,14 +8,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use wcrg_core::{FeatureLaplacian, Features, LinearMap, Workspace};
 use wcrg_energy_models::features::{
-    Basis, ChannelCouplings, Concat, ImagePotential, NeighbourDifferences, QuadraticCouplings,
-    ScalarPotential,
+    Basis, ChannelCouplings, Concat, ImagePotential, ModulatedStiffness, Modulator,
+    NeighbourDifferences, QuadraticCouplings, ScalarPotential,
 };
 use wcrg_estimators::{GradientRegression, ScoreMatching, ScoreStats};
 use wcrg_wavelets::{Normalisation, RgReconstruction, RgSplit, Wavelet};
 
 use crate::couplings::{Coupling, Couplings};
-use crate::energies::{ConditionalEnergy, ConditionalSpec, FieldEnergy, Support};
+use crate::energies::{ConditionalEnergy, ConditionalSpec, FieldEnergy, StiffnessSpec, Support};
 use crate::error::{Result, RgError};
 use crate::potential::Potential;
 
@@ -34,6 +34,13 @@ pub struct WcrgConfig {
     pub window: usize,
     /// Number of bumps (on data quantiles) of each scale's potential on $x_{j-1}$.
     pub bumps: usize,
+    /// Number of bumps of each function of the coarse field in the conditional energies'
+    /// stiffness term $\frac12\sum_{c,u}\kappa_c(u)\bar x_c(u)^2$ ([`crate::StiffnessSpec`]):
+    /// $\kappa_c(u)$ is fitted as a sum of bumps in the coarse value $x_j(u)$ and in its central
+    /// differences along both axes, separately for each detail channel (0: no stiffness term;
+    /// files written before this field existed read as 0).
+    #[serde(default)]
+    pub stiffness_bumps: usize,
     /// Model of the coarsest field (default: [`CoarseModel::TwoSite`] with 20 on-site and 12
     /// two-site bumps).
     pub coarse_model: CoarseModel,
@@ -97,6 +104,7 @@ impl Default for WcrgConfig {
             coarsest: None,
             window: 2,
             bumps: 20,
+            stiffness_bumps: 0,
             coarse_model: CoarseModel::TwoSite {
                 bumps: 20,
                 difference_bumps: 12,
@@ -131,6 +139,11 @@ impl WcrgConfig {
     /// Sets the number of potential bumps per scale.
     pub fn bumps(mut self, k: usize) -> Self {
         self.bumps = k;
+        self
+    }
+    /// Sets the number of bumps per coarse function of the stiffness term (0: none).
+    pub fn stiffness_bumps(mut self, k: usize) -> Self {
+        self.stiffness_bumps = k;
         self
     }
     /// Sets the coarsest field's model.
@@ -314,7 +327,19 @@ pub(crate) fn fit_scale(
         Arc::new(RgReconstruction::new(split.clone())),
         basis.clone(),
     )?;
-    let features = Concat::new(vec![Box::new(cc), Box::new(ip)])?;
+    let mut blocks: Vec<Box<dyn FeatureLaplacian>> = vec![Box::new(cc), Box::new(ip)];
+    let modulators = if cfg.stiffness_bumps > 0 {
+        let modulators = stiffness_modulators(coarse.view(), cfg.stiffness_bumps)?;
+        blocks.push(Box::new(ModulatedStiffness::new(
+            &[4, m, m],
+            vec![true, true, true, false],
+            modulators.clone(),
+        )?));
+        Some(modulators)
+    } else {
+        None
+    };
+    let features = Concat::new(blocks)?;
     let sm = solve(
         &features,
         stacked.view().into_dyn(),
@@ -337,7 +362,15 @@ pub(crate) fn fit_scale(
         fine: [x_prev.shape()[1], x_prev.shape()[2]],
         gamma: split.gamma(),
         couplings: Couplings::new(vec![true, true, true, false], [m, m], couplings)?,
-        potential: Potential::new(basis, theta[pairs.len()..].to_vec(), support)?,
+        potential: Potential::new(
+            basis.clone(),
+            theta[pairs.len()..pairs.len() + basis.len()].to_vec(),
+            support,
+        )?,
+        stiffness: modulators.map(|modulators| StiffnessSpec {
+            modulators,
+            theta: theta[pairs.len() + basis.len()..].to_vec(),
+        }),
     })?;
 
     // Free energy: regression of ∇_{x_j} Ē_j on the data.
@@ -387,6 +420,41 @@ pub(crate) fn fit_scale(
         },
         coarse,
     ))
+}
+
+/// The stiffness term's functions of the coarse field: its value and its central differences
+/// along both axes, each with `k` bumps on the quantiles of its values in the data, clamped to
+/// the outermost centres (beyond them the stiffness keeps its value there).
+fn stiffness_modulators(coarse: ArrayView3<'_, f64>, k: usize) -> Result<Vec<Modulator>> {
+    let m = coarse.shape()[1];
+    let shapes = [
+        Modulator::value(3, 2, Basis::Powers(vec![1])),
+        Modulator::central_difference(3, 2, 0, Basis::Powers(vec![1])),
+        Modulator::central_difference(3, 2, 1, Basis::Powers(vec![1])),
+    ];
+    shapes
+        .into_iter()
+        .map(|md| {
+            let mut values = Vec::with_capacity(coarse.len());
+            for f in coarse.outer_iter() {
+                for i in 0..m {
+                    for j in 0..m {
+                        values.push(md.stencil.iter().fold(0.0, |acc, (s, w)| {
+                            let y = (i as isize + s[0]).rem_euclid(m as isize) as usize;
+                            let x = (j as isize + s[1]).rem_euclid(m as isize) as usize;
+                            acc + w * f[[y, x]]
+                        }));
+                    }
+                }
+            }
+            let basis = Basis::bumps_on_quantiles(&thinned(&values), k)?;
+            let range = match &basis {
+                Basis::Bumps { centres, .. } => [centres[0], centres[centres.len() - 1]],
+                _ => unreachable!("bumps_on_quantiles returns bumps"),
+            };
+            Ok(Modulator { basis, ..md }.clamped(range))
+        })
+        .collect()
 }
 
 fn fit_free_energy(

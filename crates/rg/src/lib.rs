@@ -196,7 +196,7 @@ mod sample;
 
 pub use couplings::{Coupling, Couplings, CouplingsSpec};
 pub use energies::{
-    ConditionalEnergy, ConditionalSpec, Conditioned, FieldEnergy, FieldSpec, Support,
+    ConditionalEnergy, ConditionalSpec, Conditioned, FieldEnergy, FieldSpec, StiffnessSpec, Support,
 };
 pub use error::{Result, RgError};
 pub use fit::{CoarseFit, CoarseModel, ScaleFit, WcrgConfig};

@@ -92,6 +92,14 @@ const RESYNC: usize = 16;
 /// Metropolis–Hastings probability of a MALA move on that site alone (the other sites fixed).
 /// Each site move leaves the conditional law invariant, so the sweep does too.
 ///
+/// With a coarse-dependent stiffness term ([`crate::StiffnessSpec`]) the sites differ in
+/// stiffness, and one step size would freeze the stiff ones (a step that suits the soft sites
+/// overshoots where $\varepsilon\kappa > 2$). Each entry $(c, u)$ then has its own step
+/// $\varepsilon_c(u) = \varepsilon\,\bar a_c / \max(a_c(u), \bar a_c/20)$, with
+/// $a_c(u) = K_{00,cc} + \kappa_c(u)$ the curvature of the quadratic part there and $\bar a_c$ its
+/// mean; the steps depend on the coarse field only, so each site move is still an exact MALA
+/// move (with a diagonal preconditioner). Without the term every $\varepsilon_c(u) = \varepsilon$.
+///
 /// One [`Sampler::step`] is one sweep over all sites. Energy changes and gradients are computed
 /// locally (see the module docs) and the caches updated in place; they are recomputed from
 /// scratch every 16 sweeps, so rounding does not accumulate. Moves that take $x_{j-1}$ outside the
@@ -111,6 +119,9 @@ pub struct LocalState {
     rho: Vec<f64>,
     drho: Vec<f64>,
     grad: Vec<f64>,
+    kappa: Vec<f64>,
+    /// Per-entry step factors (1 without a stiffness term).
+    scale: Vec<f64>,
     stack: Vec<f64>,
     scratch: Vec<f64>,
     energy: f64,
@@ -165,11 +176,10 @@ impl<'a> LocalMala<'a> {
         let tables = model.local_tables();
         let mut idx = Vec::new();
         fine_indices(tables, uy, ux, fy, fx, &mut idx);
-        let gc = [
-            state.grad[p],
-            state.grad[plane + p],
-            state.grad[2 * plane + p],
-        ];
+        let gc = [0, 1, 2].map(|c| {
+            let i = c * plane + p;
+            state.grad[i] + state.kappa[i] * state.x.as_slice().expect("standard layout")[i]
+        });
         site_gradient(tables, &state.drho, gc, &idx)
     }
 
@@ -186,6 +196,13 @@ impl<'a> LocalMala<'a> {
         let mut e = model
             .couplings()
             .energy_and_gradient(&s.stack, &mut s.grad, &mut s.scratch);
+        s.kappa = model.site_stiffness(coarse.view());
+        step_factors(&model.local_tables().self_block, &s.kappa, &mut s.scale);
+        e +=
+            s.x.iter()
+                .zip(&s.kappa)
+                .map(|(&v, &k)| 0.5 * k * v * v)
+                .sum::<f64>();
         let split = model.split();
         let n_fine: usize = split.fine_shape().iter().product();
         s.fine.clear();
@@ -241,6 +258,27 @@ fn site_gradient(tables: &LocalTables, drho: &[f64], gc: [f64; 3], idx: &[usize]
     g
 }
 
+/// The per-entry step factors $\bar a_c / \max(a_c(u), \bar a_c/20)$, with
+/// $a_c(u) = K_{00,cc} + \kappa_c(u)$ the curvature of the quadratic part at a site and
+/// $\bar a_c$ its mean over sites: where the coarse-dependent stiffness makes a site stiffer,
+/// its step is smaller in proportion, so one step size suits soft and stiff sites alike. All 1
+/// when $\kappa$ is constant in space (no stiffness term) or $\bar a_c \le 0$.
+fn step_factors(k: &[[f64; 3]; 3], kappa: &[f64], out: &mut Vec<f64>) {
+    let plane = kappa.len() / 3;
+    out.clear();
+    out.resize(kappa.len(), 1.0);
+    for c in 0..3 {
+        let a = |i: usize| k[c][c] + kappa[c * plane + i];
+        let mean = (0..plane).map(a).sum::<f64>() / plane as f64;
+        if !(mean > 0.0) || kappa[c * plane..(c + 1) * plane].iter().all(|&v| v == 0.0) {
+            continue;
+        }
+        for i in 0..plane {
+            out[c * plane + i] = mean / a(i).max(mean / 20.0);
+        }
+    }
+}
+
 fn positive_step(step: f64) -> wcrg_core::Result<f64> {
     if step.is_finite() && step > 0.0 {
         Ok(step)
@@ -276,6 +314,8 @@ impl Sampler for LocalMala<'_> {
             rho: Vec::new(),
             drho: Vec::new(),
             grad: Vec::new(),
+            kappa: Vec::new(),
+            scale: Vec::new(),
             stack: Vec::new(),
             scratch: Vec::new(),
             energy: 0.0,
@@ -319,8 +359,8 @@ impl Sampler for LocalMala<'_> {
         let plane = ny * nx;
         let fs = model.split().fine_shape();
         let (fy, fx) = (fs[0], fs[1]);
-        let eps = self.step;
-        let noise = (2.0 * eps).sqrt();
+        let step = self.step;
+        let uniform = s.scale.iter().all(|&f| f == 1.0);
         let k = &tables.self_block;
         let (mut accepted, mut alpha_sum, mut divergent) = (0usize, 0.0, 0usize);
         let mut new_rho = vec![(0.0, 0.0); tables.impulse.len()];
@@ -331,22 +371,29 @@ impl Sampler for LocalMala<'_> {
                 let p = uy * nx + ux;
                 fine_indices(tables, uy, ux, fy, fx, &mut idx);
                 let xu = [x[p], x[plane + p], x[2 * plane + p]];
-                let gc = [s.grad[p], s.grad[plane + p], s.grad[2 * plane + p]];
+                let kappa = [s.kappa[p], s.kappa[plane + p], s.kappa[2 * plane + p]];
+                // Couplings K x plus the diagonal stiffness κ x.
+                let gc = [0, 1, 2].map(|c| s.grad[c * plane + p] + kappa[c] * xu[c]);
                 let g = site_gradient(tables, &s.drho, gc, &idx);
+                let eps = [0, 1, 2].map(|c| step * s.scale[c * plane + p]);
                 let mut y = [0.0; 3];
                 let mut delta = [0.0; 3];
                 for c in 0..3 {
                     let z: f64 =
                         rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, rng);
-                    y[c] = xu[c] - eps * g[c] + noise * z;
+                    y[c] = xu[c] - eps[c] * g[c] + (2.0 * eps[c]).sqrt() * z;
                     delta[c] = y[c] - xu[c];
                 }
                 let u: f64 = rng.random();
-                // Couplings: ΔE = δ·g_c + ½ δᵀ K₀₀ δ; new gradient g_c + K₀₀ δ.
+                // Couplings and stiffness: ΔE = δ·g_c + ½ δᵀ (K₀₀ + diag κ) δ; new gradient
+                // g_c + (K₀₀ + diag κ) δ.
                 let mut de = 0.0;
                 let mut gy = [0.0; 3];
                 for c in 0..3 {
-                    let kd = k[c][0] * delta[0] + k[c][1] * delta[1] + k[c][2] * delta[2];
+                    let kd = k[c][0] * delta[0]
+                        + k[c][1] * delta[1]
+                        + k[c][2] * delta[2]
+                        + kappa[c] * delta[c];
                     de += delta[c] * (gc[c] + 0.5 * kd);
                     gy[c] = gc[c] + kd;
                 }
@@ -374,11 +421,21 @@ impl Sampler for LocalMala<'_> {
                 // log q(x | y) − log q(y | x).
                 let mut fwd = 0.0;
                 let mut bwd = 0.0;
-                for c in 0..3 {
-                    fwd += (delta[c] + eps * g[c]).powi(2);
-                    bwd += (-delta[c] + eps * gy[c]).powi(2);
-                }
-                let log_alpha = -de - (bwd - fwd) / (4.0 * eps);
+                let log_alpha = if uniform {
+                    // One step for all three channels: the same value as below, with the
+                    // rounding of a single step size.
+                    for c in 0..3 {
+                        fwd += (delta[c] + step * g[c]).powi(2);
+                        bwd += (-delta[c] + step * gy[c]).powi(2);
+                    }
+                    -de - (bwd - fwd) / (4.0 * step)
+                } else {
+                    for c in 0..3 {
+                        fwd += (delta[c] + eps[c] * g[c]).powi(2) / eps[c];
+                        bwd += (-delta[c] + eps[c] * gy[c]).powi(2) / eps[c];
+                    }
+                    -de - (bwd - fwd) / 4.0
+                };
                 let alpha = log_alpha.min(0.0).exp();
                 alpha_sum += alpha;
                 if u < alpha {

@@ -7,13 +7,15 @@ use ndarray::{Array1, ArrayD, IxDyn, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use wcrg_core::{Energy, Features, Workspace};
+use wcrg_core::{Energy, FeatureLaplacian, Features, Workspace};
 use wcrg_energy_models::LinearEnergy;
 use wcrg_energy_models::features::{
-    Basis, ChannelCouplings, Concat, ImagePotential, QuadraticCouplings, ScalarPotential,
+    Basis, ChannelCouplings, Concat, ImagePotential, ModulatedStiffness, Modulator,
+    QuadraticCouplings, ScalarPotential,
 };
 use wcrg_rg::{
-    ConditionalEnergy, ConditionalSpec, Coupling, Couplings, FieldEnergy, Potential, Support,
+    ConditionalEnergy, ConditionalSpec, Coupling, Couplings, FieldEnergy, Potential, StiffnessSpec,
+    Support,
 };
 use wcrg_wavelets::{RgReconstruction, RgSplit, Wavelet};
 
@@ -29,14 +31,35 @@ fn bumps() -> Basis {
     }
 }
 
+fn modulators() -> Vec<Modulator> {
+    vec![
+        Modulator::value(3, 2, bumps()),
+        Modulator::central_difference(3, 2, 0, bumps()),
+        Modulator::central_difference(3, 2, 1, Basis::Powers(vec![2])),
+    ]
+}
+
 /// A conditional energy with random coefficients and the same energy as a `LinearEnergy`
-/// over the feature blocks.
-fn conditional(m: usize, r: usize, seed: u64) -> (ConditionalEnergy, LinearEnergy<Concat>) {
+/// over the feature blocks (with the coarse-dependent stiffness term if `stiffness`).
+fn conditional_with(
+    m: usize,
+    r: usize,
+    seed: u64,
+    stiffness: bool,
+) -> (ConditionalEnergy, LinearEnergy<Concat>) {
     let split = RgSplit::new(&Wavelet::new("db2").unwrap(), &[2 * m, 2 * m], 0.8).unwrap();
     let cc = ChannelCouplings::window(&[4, m, m], vec![true, true, true, false], r).unwrap();
     let pairs = cc.features().to_vec();
     let ip = ImagePotential::new(Arc::new(RgReconstruction::new(split)), bumps()).unwrap();
-    let f = Concat::new(vec![Box::new(cc), Box::new(ip)]).unwrap();
+    let mut blocks: Vec<Box<dyn FeatureLaplacian>> = vec![Box::new(cc), Box::new(ip)];
+    if stiffness {
+        let free = vec![true, true, true, false];
+        blocks.push(Box::new(
+            ModulatedStiffness::new(&[4, m, m], free, modulators()).unwrap(),
+        ));
+    }
+    let f = Concat::new(blocks).unwrap();
+    let n_pot = bumps().len();
     let theta: Array1<f64> = normal(&[f.len()], seed).into_dimensionality().unwrap();
     let couplings = pairs
         .iter()
@@ -55,10 +78,14 @@ fn conditional(m: usize, r: usize, seed: u64) -> (ConditionalEnergy, LinearEnerg
         couplings: Couplings::new(vec![true, true, true, false], [m, m], couplings).unwrap(),
         potential: Potential::new(
             bumps(),
-            theta.slice(s![pairs.len()..]).to_vec(),
+            theta.slice(s![pairs.len()..pairs.len() + n_pot]).to_vec(),
             [-8.0, 8.0],
         )
         .unwrap(),
+        stiffness: stiffness.then(|| StiffnessSpec {
+            modulators: modulators(),
+            theta: theta.slice(s![pairs.len() + n_pot..]).to_vec(),
+        }),
     })
     .unwrap();
     (cond, LinearEnergy::new(f, theta).unwrap())
@@ -67,8 +94,8 @@ fn conditional(m: usize, r: usize, seed: u64) -> (ConditionalEnergy, LinearEnerg
 #[test]
 fn conditional_energy_and_detail_gradient_equal_the_feature_oracle() {
     let m = 8;
-    for (r, seed) in [(1, 1), (2, 2), (3, 3)] {
-        let (cond, oracle) = conditional(m, r, seed);
+    for (r, seed, stiffness) in [(1, 1, false), (2, 2, false), (3, 3, false), (2, 4, true)] {
+        let (cond, oracle) = conditional_with(m, r, seed, stiffness);
         let mut ws = Workspace::new();
         let x = normal(&[4, m, m], 10 + seed);
         let mut g = ArrayD::zeros(IxDyn(&[4, m, m]));
@@ -101,7 +128,12 @@ fn conditional_energy_and_detail_gradient_equal_the_feature_oracle() {
 #[test]
 fn conditional_coarse_gradient_matches_central_differences() {
     let m = 8;
-    let (cond, _) = conditional(m, 2, 7);
+    for stiffness in [false, true] {
+        coarse_gradient_check(&conditional_with(m, 2, 7, stiffness).0, m);
+    }
+}
+
+fn coarse_gradient_check(cond: &ConditionalEnergy, m: usize) {
     let mut ws = Workspace::new();
     let details = normal(&[3, m, m], 20);
     let coarse = normal(&[m, m], 21);
@@ -278,4 +310,79 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
     let old = serde_json::to_string(&plain).unwrap();
     assert!(!old.contains("differences"));
     assert_eq!(serde_json::from_str::<FieldEnergy>(&old).unwrap(), plain);
+}
+
+#[test]
+fn conditional_hessian_equals_differences_of_the_gradient() {
+    let m = 4;
+    let (cond, _) = conditional_with(m, 1, 11, true);
+    let mut ws = Workspace::new();
+    let details = normal(&[3, m, m], 40);
+    let coarse = normal(&[m, m], 41);
+    let v = normal(&[3, m, m], 42);
+    let hv = cond.hessian_apply(details.view(), coarse.view(), v.view(), &mut ws);
+    let h = 1e-5;
+    let grad = |d: &ArrayD<f64>, ws: &mut Workspace| {
+        let mut g = ArrayD::zeros(IxDyn(&[3, m, m]));
+        cond.evaluate(
+            d.view(),
+            coarse.view(),
+            g.view_mut(),
+            None,
+            Support::Extended,
+            ws,
+        );
+        g
+    };
+    let fd = (grad(&(&details + &(h * &v)), &mut ws) - grad(&(&details - &(h * &v)), &mut ws))
+        / (2.0 * h);
+    let err = fd
+        .iter()
+        .zip(hv.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let scale = hv.iter().map(|a| a.abs()).fold(0.0, f64::max);
+    assert!(
+        err < 1e-6 * scale,
+        "Hessian differs by {err} (scale {scale})"
+    );
+    // The stiffness term is in it: without it the product changes.
+    let mut spec = ConditionalSpec::from(cond.clone());
+    spec.stiffness = None;
+    let plain = ConditionalEnergy::new(spec).unwrap();
+    let hv0 = plain.hessian_apply(details.view(), coarse.view(), v.view(), &mut ws);
+    let kappa = cond.site_stiffness(coarse.view());
+    for ((a, b), (k, x)) in hv.iter().zip(&hv0).zip(kappa.iter().zip(&v)) {
+        assert!((a - b - k * x).abs() < 1e-10 * scale);
+    }
+}
+
+#[test]
+fn stiffness_terms_are_checked_and_older_files_read_without_them() {
+    let (cond, _) = conditional_with(4, 1, 12, true);
+    let spec = ConditionalSpec::from(cond.clone());
+    // A coefficient too few, or a NaN coefficient, is an error.
+    let mut short = spec.clone();
+    short.stiffness.as_mut().unwrap().theta.pop();
+    assert!(ConditionalEnergy::new(short).is_err());
+    let mut nan = spec.clone();
+    nan.stiffness.as_mut().unwrap().theta[0] = f64::NAN;
+    assert!(ConditionalEnergy::new(nan).is_err());
+    // A modulator reading a detail channel is an error.
+    let mut free = spec.clone();
+    free.stiffness.as_mut().unwrap().modulators[0].channel = 1;
+    assert!(ConditionalEnergy::new(free).is_err());
+    // Round trip, and a file without the key (written before the term existed).
+    let json = serde_json::to_string(&cond).unwrap();
+    let back: ConditionalEnergy = serde_json::from_str(&json).unwrap();
+    assert_eq!(ConditionalSpec::from(back), spec);
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value.as_object_mut().unwrap().remove("stiffness");
+    let old: ConditionalEnergy = serde_json::from_value(value).unwrap();
+    assert!(old.stiffness().is_none());
+    assert!(
+        old.site_stiffness(normal(&[4, 4], 1).view())
+            .iter()
+            .all(|&k| k == 0.0)
+    );
 }

@@ -10,7 +10,7 @@ use wcrg_rg::{Conditioned, LocalMala};
 use wcrg_samplers::Mala;
 
 mod support;
-use support::conditional::model;
+use support::conditional::{model, with_stiffness};
 
 fn uniform(shape: &[usize], scale: f64, rng: &mut ChaCha8Rng) -> ArrayD<f64> {
     ArrayD::from_shape_simple_fn(IxDyn(shape), || scale * (rng.random::<f64>() - 0.5))
@@ -19,8 +19,16 @@ fn uniform(shape: &[usize], scale: f64, rng: &mut ChaCha8Rng) -> ArrayD<f64> {
 #[test]
 fn tracked_energy_and_site_gradients_equal_full_evaluations() {
     // n = 2 and 4: the window and the wavelet's support wrap around the periodic grid.
-    for n in [2usize, 4, 8] {
+    // With and without the coarse-dependent stiffness term (a per-site diagonal).
+    for (n, stiff) in [
+        (2usize, false),
+        (4, false),
+        (8, false),
+        (4, true),
+        (8, true),
+    ] {
         let m = model(n, 1.5, [-0.4, 0.1], n as u64);
+        let m = if stiff { with_stiffness(m, 0.8, 3) } else { m };
         let mut rng = ChaCha8Rng::seed_from_u64(10 + n as u64);
         let coarse = uniform(&[n, n], 1.0, &mut rng);
         let cond = Conditioned::new(&m, coarse.view()).unwrap();
@@ -109,10 +117,19 @@ fn traces<S: Sampler>(
 
 /// With no potential the conditional law is Gaussian, $N(-K^{-1}b, K^{-1})$; the sweeps'
 /// per-channel second moments match the exact ones within 4 standard errors.
+/// So do they with the coarse-dependent stiffness term, whose law is
+/// $N\big(-(K + \mathrm{diag}\,\kappa)^{-1}b, (K + \mathrm{diag}\,\kappa)^{-1}\big)$.
 #[test]
 fn gaussian_conditional_second_moments_are_exact() {
+    for stiff in [false, true] {
+        gaussian_check(stiff);
+    }
+}
+
+fn gaussian_check(stiff: bool) {
     let n = 4;
     let m = model(n, 1.2, [0.0, 0.0], 7);
+    let m = if stiff { with_stiffness(m, 0.8, 4) } else { m };
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let coarse = uniform(&[n, n], 3.0, &mut rng);
     let cond = Conditioned::new(&m, coarse.view()).unwrap();
@@ -128,6 +145,11 @@ fn gaussian_conditional_second_moments_are_exact() {
         for r in 0..d {
             k[r][i] = out[r];
         }
+    }
+    let kappa = m.site_stiffness(coarse.view());
+    assert_eq!(kappa.iter().any(|&v| v != 0.0), stiff);
+    for (i, kv) in kappa.iter().enumerate() {
+        k[i][i] += kv;
     }
     let mut ws = Workspace::new();
     let mut b = ArrayD::zeros(IxDyn(&[3, n, n]));
@@ -183,7 +205,7 @@ fn gaussian_conditional_second_moments_are_exact() {
         assert!(se < 0.01 * exact[c], "channel {c}: SE {se} too large");
         assert!(
             (est - exact[c]).abs() <= 4.0 * se,
-            "channel {c}: sampled {est} ± {se}, exact {}",
+            "stiffness {stiff}, channel {c}: sampled {est} ± {se}, exact {}",
             exact[c]
         );
     }

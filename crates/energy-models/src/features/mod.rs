@@ -10,6 +10,8 @@
 //!   variables ([`wcrg_core::LinearMap`]), e.g. the reconstructed finer field of the RG;
 //! * [`NeighbourDifferences`]: the linear map $x \mapsto (x(u + e_a) - x(u))_a$, for two-site
 //!   potentials as an [`ImagePotential`];
+//! * [`ModulatedStiffness`]: $\frac12\sum_u x_c(u)^2\rho_k(g(u))$, stiffnesses of the free
+//!   channels that depend on a local function $g$ of the conditioning channels ([`Modulator`]);
 //! * [`Concat`]: the features of several blocks side by side.
 //!
 //! Blocks act on periodic fields with 1–3 spatial axes ([`ChannelCouplings`] adds a leading
@@ -19,6 +21,7 @@ mod channels;
 mod concat;
 mod differences;
 mod image_potential;
+mod modulated;
 mod potential;
 mod quadratic;
 
@@ -26,5 +29,6 @@ pub use channels::ChannelCouplings;
 pub use concat::Concat;
 pub use differences::NeighbourDifferences;
 pub use image_potential::ImagePotential;
+pub use modulated::{ModulatedStiffness, Modulator};
 pub use potential::{Basis, ScalarPotential, quantiles};
 pub use quadratic::QuadraticCouplings;

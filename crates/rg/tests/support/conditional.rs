@@ -39,6 +39,29 @@ pub fn model(n: usize, diag: f64, quartic: [f64; 2], seed: u64) -> ConditionalEn
         couplings: Couplings::new(vec![true, true, true, false], [n, n], list).unwrap(),
         potential: Potential::new(Basis::Powers(vec![2, 4]), quartic.to_vec(), [-30.0, 30.0])
             .unwrap(),
+        stiffness: None,
     })
     .unwrap()
+}
+
+/// `model` plus a coarse-dependent stiffness term: bumps in the coarse value and in its central
+/// differences along both axes, with coefficients uniform in `[0, amplitude)` (so the
+/// conditional law stays confined).
+#[allow(dead_code)]
+pub fn with_stiffness(m: ConditionalEnergy, amplitude: f64, seed: u64) -> ConditionalEnergy {
+    use wcrg_energy_models::features::Modulator;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let basis = Basis::Bumps {
+        centres: vec![-0.8, 0.0, 0.8],
+        width: 0.6,
+    };
+    let modulators = vec![
+        Modulator::value(3, 2, basis.clone()),
+        Modulator::central_difference(3, 2, 0, basis.clone()),
+        Modulator::central_difference(3, 2, 1, basis),
+    ];
+    let theta = (0..27).map(|_| amplitude * rng.random::<f64>()).collect();
+    let mut spec = ConditionalSpec::from(m);
+    spec.stiffness = Some(wcrg_rg::StiffnessSpec { modulators, theta });
+    ConditionalEnergy::new(spec).unwrap()
 }
