@@ -110,9 +110,14 @@
 //! of 50 give the same excess (+2.2 % at |k| = 19). Two conditional scales under a 16 × 16
 //! coarsest field instead of three under an 8 × 8 one (`phi4_wcrg --coarsest 16`, whole
 //! pipeline, 4000 fields) keep +1.6–2.0 % at |k| = 17–22 and make the lowest mode worse
-//! (+7.6 % at |k| = 1), with a fit several times slower. The next candidates are terms that make the
-//! details' law depend more flexibly on the local coarse field than the potential on $x_{j-1}$
-//! does, for instance detail variances that depend on the coarse field's gradient (interfaces).
+//! (+7.6 % at |k| = 1), with a fit several times slower. Nor is it the details' variance
+//! following the local coarse field: the optional stiffness term
+//! ([`WcrgConfig::stiffness_bumps`], [`StiffnessSpec`]: a per-site, per-channel stiffness
+//! fitted as bumps in the coarse value and its central differences, i.e. ordered domains and
+//! interfaces) keeps +1.6–2.0 % at |k| = 18–20 (6.4 SE) and adds +0.4–0.7 % at |k| = 25–35,
+//! with a fit 1.5 times slower, so it is off by default. (On synthetic data whose detail
+//! variance does follow the coarse value sevenfold it recovers every bin's variance within
+//! 1 SE, where the default ansatz misses by 80 SE: `tests/model.rs`.)
 //!
 //! The acceptance tests (`tests/physics.rs`; L = 32 in the suite, 64 in the release slow
 //! tests) check every spectrum bin within 5 % (or 3 standard errors where a bin is

@@ -262,7 +262,7 @@ fn site_gradient(tables: &LocalTables, drho: &[f64], gc: [f64; 3], idx: &[usize]
 /// $a_c(u) = K_{00,cc} + \kappa_c(u)$ the curvature of the quadratic part at a site and
 /// $\bar a_c$ its mean over sites: where the coarse-dependent stiffness makes a site stiffer,
 /// its step is smaller in proportion, so one step size suits soft and stiff sites alike. All 1
-/// when $\kappa$ is constant in space (no stiffness term) or $\bar a_c \le 0$.
+/// without a stiffness term ($\kappa = 0$) or when $\bar a_c \le 0$.
 fn step_factors(k: &[[f64; 3]; 3], kappa: &[f64], out: &mut Vec<f64>) {
     let plane = kappa.len() / 3;
     out.clear();
@@ -270,7 +270,8 @@ fn step_factors(k: &[[f64; 3]; 3], kappa: &[f64], out: &mut Vec<f64>) {
     for c in 0..3 {
         let a = |i: usize| k[c][c] + kappa[c * plane + i];
         let mean = (0..plane).map(a).sum::<f64>() / plane as f64;
-        if !(mean > 0.0) || kappa[c * plane..(c + 1) * plane].iter().all(|&v| v == 0.0) {
+        let flat = kappa[c * plane..(c + 1) * plane].iter().all(|&v| v == 0.0);
+        if mean.is_nan() || mean <= 0.0 || flat {
             continue;
         }
         for i in 0..plane {
