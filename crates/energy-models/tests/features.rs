@@ -520,46 +520,27 @@ fn modulated_stiffness_matches_naive_sums_and_differentiates_free_channels_only(
             "entry {i}: {fd} vs {gi}"
         );
     }
-    // Bad input.
+    // Bad input: no modulator, or one that reads a free channel, has shifts of the wrong
+    // length, an inverted clamp, a NaN weight or an empty basis; no free channel.
     let free = vec![true, true, true, false];
     assert!(ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![]).is_err());
-    assert!(
-        ModulatedStiffness::new(
-            &[4, ny, nx],
-            free.clone(),
-            vec![Modulator::value(0, 2, basis.clone())]
-        )
-        .is_err(),
-        "a modulator must read a conditioning channel"
-    );
-    assert!(
-        ModulatedStiffness::new(
-            &[4, ny, nx],
-            free.clone(),
-            vec![Modulator::value(3, 1, basis.clone())]
-        )
-        .is_err(),
-        "shifts of the wrong length"
-    );
-    let inverted = Modulator::value(3, 2, basis.clone()).clamped([1.0, -1.0]);
-    assert!(ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![inverted]).is_err());
     let mut nan = Modulator::value(3, 2, basis.clone());
     nan.stencil[0].1 = f64::NAN;
-    assert!(ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![nan]).is_err());
-    assert!(
-        ModulatedStiffness::new(
-            &[4, ny, nx],
-            free.clone(),
-            vec![Modulator::value(3, 2, Basis::Powers(vec![]))]
-        )
-        .is_err()
-    );
-    assert!(
-        ModulatedStiffness::new(
-            &[4, ny, nx],
-            vec![false; 4],
-            vec![Modulator::value(3, 2, basis.clone())]
-        )
-        .is_err()
-    );
+    for (why, bad) in [
+        ("free channel", Modulator::value(0, 2, basis.clone())),
+        ("shift length", Modulator::value(3, 1, basis.clone())),
+        (
+            "inverted clamp",
+            Modulator::value(3, 2, basis.clone()).clamped([1.0, -1.0]),
+        ),
+        ("NaN weight", nan),
+        ("empty basis", Modulator::value(3, 2, Basis::Powers(vec![]))),
+    ] {
+        assert!(
+            ModulatedStiffness::new(&[4, ny, nx], free.clone(), vec![bad]).is_err(),
+            "{why}"
+        );
+    }
+    let ok = vec![Modulator::value(3, 2, basis.clone())];
+    assert!(ModulatedStiffness::new(&[4, ny, nx], vec![false; 4], ok).is_err());
 }

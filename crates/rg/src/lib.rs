@@ -117,7 +117,11 @@
 //! interfaces) keeps +1.6–2.0 % at |k| = 18–20 (6.4 SE) and adds +0.4–0.7 % at |k| = 25–35,
 //! with a fit 1.5 times slower, so it is off by default. (On synthetic data whose detail
 //! variance does follow the coarse value sevenfold it recovers every bin's variance within
-//! 1 SE, where the default ansatz misses by 80 SE: `tests/model.rs`.)
+//! 1 SE, where the default ansatz misses by 80 SE: `tests/model.rs`.) Nor a two-site
+//! potential on the nearest-neighbour differences of $x_{j-1}$ in every conditional (12 bumps,
+//! like the coarsest field's; sampled with global MALA, not kept): +2.0–2.2 % at |k| = 18–20
+//! (7 SE) and −2 % at |k| = 4–8. Every richer conditional ansatz tried so far fits the data's
+//! own coarse fields as well or better and leaves the compounded excess as large or larger.
 //!
 //! The acceptance tests (`tests/physics.rs`; L = 32 in the suite, 64 in the release slow
 //! tests) check every spectrum bin within 5 % (or 3 standard errors where a bin is

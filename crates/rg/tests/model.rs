@@ -220,6 +220,11 @@ fn bad_data_and_settings_are_errors() {
         ),
         Err(RgError::Wavelet(_))
     ));
+    // Too few refinement steps per Newton iteration (with the refinement on), named.
+    let mut few = config();
+    few.coarse_ml_steps = 99;
+    let e = fit(&few, &d.slice(s![..20, .., ..]).to_owned()).unwrap_err();
+    assert!(e.to_string().contains("coarse_ml_steps"), "{e}");
     // Constant fields: nothing to learn.
     assert!(fit(&config(), &Array3::from_elem((20, 16, 16), 1.0)).is_err());
     // Sampling settings, energies of mis-shaped batches.

@@ -27,22 +27,7 @@ impl ChannelCouplings {
     /// A shape without spatial axes or with more than 3; `free` of the wrong length or with no
     /// free channel; `2r + 1` larger than a spatial size.
     pub fn window(shape: &[usize], free: Vec<bool>, r: usize) -> Result<Self> {
-        validate::non_empty("field shape", shape)?;
-        if !(2..=4).contains(&shape.len()) {
-            return Err(Error::UnsupportedDimension {
-                what: "channel couplings (channels + 1-3 spatial axes)".into(),
-                ndim: shape.len(),
-                supported: "2, 3 or 4".into(),
-            });
-        }
-        validate::shape("free-channel mask", &[shape[0]], &[free.len()])?;
-        if !free.contains(&true) {
-            return Err(Error::InvalidParameter {
-                name: "free".into(),
-                value: format!("{free:?}"),
-                reason: "at least one channel must be free".into(),
-            });
-        }
+        check_channel_layout("channel couplings", shape, &free)?;
         let spatial = &shape[1..];
         if let Some(&n) = spatial.iter().find(|&&n| 2 * r + 1 > n) {
             return Err(Error::InvalidParameter {
@@ -106,6 +91,28 @@ impl ChannelCouplings {
             })
             .collect()
     }
+}
+
+/// Checks a `(C, spatial…)` field shape (1–3 spatial axes) and its free-channel mask (length
+/// `C`, at least one free channel), for the block named `what`.
+pub(super) fn check_channel_layout(what: &str, shape: &[usize], free: &[bool]) -> Result<()> {
+    validate::non_empty("field shape", shape)?;
+    if !(2..=4).contains(&shape.len()) {
+        return Err(Error::UnsupportedDimension {
+            what: format!("{what} (channels + 1-3 spatial axes)"),
+            ndim: shape.len(),
+            supported: "2, 3 or 4".into(),
+        });
+    }
+    validate::shape("free-channel mask", &[shape[0]], &[free.len()])?;
+    if !free.contains(&true) {
+        return Err(Error::InvalidParameter {
+            name: "free".into(),
+            value: format!("{free:?}"),
+            reason: "at least one channel must be free".into(),
+        });
+    }
+    Ok(())
 }
 
 impl Features for ChannelCouplings {

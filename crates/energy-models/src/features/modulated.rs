@@ -86,22 +86,7 @@ impl ModulatedStiffness {
     /// free channel; no modulator; a modulator reading a free or missing channel, with an empty
     /// stencil, shifts of the wrong length or non-finite weights, or an empty or invalid basis.
     pub fn new(shape: &[usize], free: Vec<bool>, modulators: Vec<Modulator>) -> Result<Self> {
-        validate::non_empty("field shape", shape)?;
-        if !(2..=4).contains(&shape.len()) {
-            return Err(Error::UnsupportedDimension {
-                what: "modulated stiffness (channels + 1-3 spatial axes)".into(),
-                ndim: shape.len(),
-                supported: "2, 3 or 4".into(),
-            });
-        }
-        validate::shape("free-channel mask", &[shape[0]], &[free.len()])?;
-        if !free.contains(&true) {
-            return Err(Error::InvalidParameter {
-                name: "free".into(),
-                value: format!("{free:?}"),
-                reason: "at least one channel must be free".into(),
-            });
-        }
+        super::channels::check_channel_layout("modulated stiffness", shape, &free)?;
         if modulators.is_empty() {
             return Err(Error::Empty {
                 what: "modulators".into(),
@@ -184,14 +169,8 @@ impl ModulatedStiffness {
     /// # Panics
     /// When `x` is not of the block's shape or `theta` not of its length.
     pub fn stiffness(&self, x: ArrayViewD<'_, f64>, theta: &[f64]) -> Vec<f64> {
-        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
-        validate::assert_shape(
-            "modulated stiffness coefficients",
-            &[self.len()],
-            &[theta.len()],
-        );
-        let x = x.as_standard_layout();
-        let g = self.modulations(x.as_slice().expect("standard layout"));
+        self.check_theta(theta);
+        let (_, g) = self.prepare(x);
         let n = self.plane();
         let free = self.free_channels();
         let mut kappa = vec![0.0; free.len() * n];
@@ -217,16 +196,9 @@ impl ModulatedStiffness {
         theta: &[f64],
         mut out: ArrayViewMutD<'_, f64>,
     ) {
-        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
         validate::assert_shape("modulated stiffness gradient", &self.shape, out.shape());
-        validate::assert_shape(
-            "modulated stiffness coefficients",
-            &[self.len()],
-            &[theta.len()],
-        );
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout");
-        let g = self.modulations(x);
+        self.check_theta(theta);
+        let (x, g) = self.prepare(x);
         let n = self.plane();
         // dE/dg_m(u) = ½ Σ_c x_c(u)² Σ_k θ ρ'_k(g_m(u)), zero where g_m is clamped.
         let mut dg = vec![vec![0.0; n]; self.modulators.len()];
@@ -253,6 +225,23 @@ impl ModulatedStiffness {
 
     fn plane(&self) -> usize {
         self.shape[1..].iter().product()
+    }
+
+    fn check_theta(&self, theta: &[f64]) {
+        let expected = [self.len()];
+        validate::assert_shape(
+            "modulated stiffness coefficients",
+            &expected,
+            &[theta.len()],
+        );
+    }
+
+    /// The field's values in row-major order (after checking its shape) and its modulations.
+    fn prepare(&self, x: ArrayViewD<'_, f64>) -> (Vec<f64>, Vec<Vec<f64>>) {
+        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
+        let flat: Vec<f64> = x.iter().copied().collect();
+        let g = self.modulations(&flat);
+        (flat, g)
     }
 
     /// $g_m(u)$ for every modulator, from the field's flat values, clamped to the modulator's
@@ -320,10 +309,7 @@ impl Features for ModulatedStiffness {
         mut out: ArrayViewMut1<'_, f64>,
         _ws: &mut Workspace,
     ) {
-        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout");
-        let g = self.modulations(x);
+        let (x, g) = self.prepare(x);
         let n = self.plane();
         self.for_each_feature(|a, c, m, k| {
             let basis = &self.modulators[m].basis;
@@ -343,11 +329,8 @@ impl Features for ModulatedStiffness {
         mut out: ArrayViewMutD<'_, f64>,
         _ws: &mut Workspace,
     ) {
-        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
         validate::assert_shape("modulated stiffness pullback", &self.shape, out.shape());
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout");
-        let g = self.modulations(x);
+        let (x, g) = self.prepare(x);
         let n = self.plane();
         let mut grad = vec![0.0; x.len()];
         self.for_each_feature(|a, c, m, k| {
@@ -371,9 +354,7 @@ impl FeatureLaplacian for ModulatedStiffness {
         mut out: ArrayViewMut1<'_, f64>,
         _ws: &mut Workspace,
     ) {
-        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
-        let x = x.as_standard_layout();
-        let g = self.modulations(x.as_slice().expect("standard layout"));
+        let (_, g) = self.prepare(x);
         self.for_each_feature(|a, _, m, k| {
             let basis = &self.modulators[m].basis;
             out[a] = g[m].iter().map(|&t| basis.eval(k, t).0).sum();
@@ -381,10 +362,7 @@ impl FeatureLaplacian for ModulatedStiffness {
     }
 
     fn jacobian_blocks(&self, x: ArrayViewD<'_, f64>, _ws: &mut Workspace) -> Vec<JacobianBlock> {
-        validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout");
-        let g = self.modulations(x);
+        let (x, g) = self.prepare(x);
         let n = self.plane();
         let mut rows = Array2::zeros((self.len(), x.len()));
         self.for_each_feature(|a, c, m, k| {
