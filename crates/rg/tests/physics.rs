@@ -12,7 +12,7 @@
 //! (every other criterion at the bars above): L = 64 in the ordered phase (β = 1.0), where the
 //! bin |k| = 3 comes out 10.0 % low (4.5 standard errors; the training set itself is 5.5 % off
 //! the reference there) with 1000 fields, and L = 128 at β_c with 500 fields, where the bin
-//! |k| = 10 comes out 6.3 % high (4.6 standard errors). The 128² run takes about 15 minutes on
+//! |k| = 10 comes out 6.3 % high (5.4 standard errors). The 128² run takes about 15 minutes on
 //! 2 cores, mostly the ground truth.
 
 use ndarray::Ix3;
@@ -123,7 +123,7 @@ fn phi4_l64_ordered() {
     acceptance_with(64, 1.0, 1000, 6, 0.12);
 }
 
-/// Known limitation, measured: at 128², β_c, the bin |k| = 10 comes out 6.3 % high (4.6 standard
+/// Known limitation, measured: at 128², β_c, the bin |k| = 10 comes out 6.3 % high (5.4 standard
 /// errors), so this test holds the spectrum to 8 %; every other criterion holds at its bar.
 #[test]
 #[ignore = "slow: release-mode acceptance at L = 128 (about 15 minutes on 2 cores)"]
