@@ -165,7 +165,8 @@ impl WcrgConfig {
     /// Number of scales $J$ for fields of side `l`.
     ///
     /// # Errors
-    /// When `l` is not `coarsest · 2^J` with $J \ge 1$, or the windows do not fit.
+    /// When `l` is not `coarsest · 2^J` with $J \ge 1$, the windows do not fit, or a basis has
+    /// fewer than 2 bumps (the stiffness term: 0 for none, else at least 2).
     pub fn levels(&self, shape: [usize; 2]) -> Result<usize> {
         let [ny, nx] = shape;
         let bad = |reason: String| -> RgError {
@@ -197,11 +198,14 @@ impl WcrgConfig {
             }
             .into());
         }
-        if self.bumps < 2 || self.free_energy_bumps < 2 {
+        if self.bumps < 2 || self.free_energy_bumps < 2 || self.stiffness_bumps == 1 {
             return Err(wcrg_core::Error::InvalidParameter {
-                name: "bumps".into(),
-                value: format!("{} / {}", self.bumps, self.free_energy_bumps),
-                reason: "at least 2 bumps".into(),
+                name: "bumps / free_energy_bumps / stiffness_bumps".into(),
+                value: format!(
+                    "{} / {} / {}",
+                    self.bumps, self.free_energy_bumps, self.stiffness_bumps
+                ),
+                reason: "at least 2 bumps (0 stiffness bumps: no stiffness term)".into(),
             }
             .into());
         }

@@ -213,6 +213,11 @@ fn bad_data_and_settings_are_errors() {
     );
     assert!(fit(&config().window(0), &d.slice(s![..20, .., ..]).to_owned()).is_err());
     assert!(fit(&config().bumps(1), &d.slice(s![..20, .., ..]).to_owned()).is_err());
+    let one = fit(
+        &config().stiffness_bumps(1),
+        &d.slice(s![..20, .., ..]).to_owned(),
+    );
+    assert!(one.unwrap_err().to_string().contains("stiffness_bumps"));
     assert!(matches!(
         fit(
             &config().wavelet("db99"),
