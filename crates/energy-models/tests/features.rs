@@ -176,6 +176,37 @@ fn invalid_blocks_are_errors() {
 }
 
 #[test]
+fn channel_couplings_match_naive_sums_in_one_and_three_dimensions() {
+    use wcrg_energy_models::features::ChannelCouplings;
+    for shape in [vec![2usize, 7], vec![2, 3, 4, 5]] {
+        let f = ChannelCouplings::window(&shape, vec![true, false], 1).unwrap();
+        let x = normal(&shape, 23);
+        // The same values from a view with gaps between its rows (non-contiguous storage).
+        let last = ndarray::Axis(shape.len() - 1);
+        let wide = ndarray::concatenate(last, &[x.view(), x.view()]).unwrap();
+        let back = wide.slice_axis(last, ndarray::Slice::from(..shape[shape.len() - 1]));
+        assert!(back.as_slice().is_none() && back == x.view());
+        let (phi, phi_view) = (values(&f, &x), {
+            let mut out = Array1::zeros(f.len());
+            f.values_into(back, out.view_mut(), &mut Workspace::new());
+            out
+        });
+        let sp = &shape[1..];
+        for (k, (c, d, s)) in f.features().iter().enumerate() {
+            let mut naive = 0.0;
+            for (ix, &v) in x.index_axis(ndarray::Axis(0), *c).indexed_iter() {
+                let src: Vec<usize> = (0..sp.len())
+                    .map(|a| (ix[a] as isize - s[a]).rem_euclid(sp[a] as isize) as usize)
+                    .collect();
+                naive += 0.5 * v * x.index_axis(ndarray::Axis(0), *d)[IxDyn(&src)];
+            }
+            assert!((phi[k] - naive).abs() < 1e-12, "{shape:?} {c} {d} {s:?}");
+            assert!((phi_view[k] - naive).abs() < 1e-12, "{shape:?} view {s:?}");
+        }
+    }
+}
+
+#[test]
 fn channel_couplings_differentiate_free_channels_only() {
     use wcrg_energy_models::features::ChannelCouplings;
     // 3 free detail channels + 1 conditioning channel, radius 1 in 2-D:

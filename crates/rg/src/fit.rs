@@ -67,8 +67,39 @@ pub struct WcrgConfig {
     /// number of training fields (about 45 s at 8 × 8 on 2 cores).
     #[serde(default = "default_coarse_ml_steps")]
     pub coarse_ml_steps: usize,
+    /// Newton iterations of maximum likelihood refining the score-matching fit of each
+    /// conditional energy $\bar E_j$ with $j \ge$ `conditional_ml_from`, given the data's coarse
+    /// fields (0, the default: score matching only; files written before this field existed
+    /// read as 0). Where the ansatz is not exact, score matching and maximum likelihood differ;
+    /// maximum likelihood matches the moments of every feature (the detail covariances within the
+    /// window, the potential's bumps) given the data's coarse fields.
+    #[serde(default)]
+    pub conditional_ml_iterations: usize,
+    /// Sweeps of each persistent chain of the conditional refinement per Newton iteration (the
+    /// second half give the moments).
+    #[serde(default = "default_conditional_ml_sweeps")]
+    pub conditional_ml_sweeps: usize,
+    /// Number of persistent chains (one per data field, evenly spaced) of the conditional
+    /// refinement.
+    #[serde(default = "default_conditional_ml_chains")]
+    pub conditional_ml_chains: usize,
+    /// Finest scale whose conditional energy is refined (scales `conditional_ml_from..=J`).
+    #[serde(default = "default_conditional_ml_from")]
+    pub conditional_ml_from: usize,
     /// Seed of the refinement's chains.
     pub seed: u64,
+}
+
+fn default_conditional_ml_sweeps() -> usize {
+    10
+}
+
+fn default_conditional_ml_chains() -> usize {
+    1024
+}
+
+fn default_conditional_ml_from() -> usize {
+    2
 }
 
 fn default_coarse_ml_steps() -> usize {
@@ -115,6 +146,10 @@ impl Default for WcrgConfig {
             symmetric: false,
             coarse_ml_iterations: 30,
             coarse_ml_steps: default_coarse_ml_steps(),
+            conditional_ml_iterations: 0,
+            conditional_ml_sweeps: default_conditional_ml_sweeps(),
+            conditional_ml_chains: default_conditional_ml_chains(),
+            conditional_ml_from: default_conditional_ml_from(),
             seed: 0,
         }
     }
@@ -236,6 +271,9 @@ pub struct ScaleFit {
     pub coarse_std: f64,
     /// Standard deviation of each detail channel on the data.
     pub detail_std: [f64; 3],
+    /// The maximum-likelihood refinement, if any ([`WcrgConfig::conditional_ml_iterations`]).
+    #[serde(default)]
+    pub refinement: Option<crate::refine::Refinement>,
 }
 
 /// What the fit of the coarsest field measured.
@@ -350,32 +388,54 @@ pub(crate) fn fit_scale(
         cfg.ridge,
         &format!("conditional energy of scale {level}"),
     )?;
-    let theta = sm.theta.to_vec();
-    let couplings: Vec<Coupling> = pairs
-        .iter()
-        .zip(&theta)
-        .map(|((c, d, sh), &t)| Coupling {
-            c: *c,
-            d: *d,
-            shift: [sh[0], sh[1]],
-            theta: t,
+    let build = |theta: &[f64]| -> Result<ConditionalEnergy> {
+        let couplings: Vec<Coupling> = pairs
+            .iter()
+            .zip(theta)
+            .map(|((c, d, sh), &t)| Coupling {
+                c: *c,
+                d: *d,
+                shift: [sh[0], sh[1]],
+                theta: t,
+            })
+            .collect();
+        ConditionalEnergy::new(ConditionalSpec {
+            wavelet: cfg.wavelet.clone(),
+            fine: [x_prev.shape()[1], x_prev.shape()[2]],
+            gamma: split.gamma(),
+            couplings: Couplings::new(vec![true, true, true, false], [m, m], couplings)?,
+            potential: Potential::new(
+                basis.clone(),
+                theta[pairs.len()..pairs.len() + basis.len()].to_vec(),
+                support,
+            )?,
+            stiffness: modulators.clone().map(|modulators| StiffnessSpec {
+                modulators,
+                theta: theta[pairs.len() + basis.len()..].to_vec(),
+            }),
         })
-        .collect();
-    let conditional = ConditionalEnergy::new(ConditionalSpec {
-        wavelet: cfg.wavelet.clone(),
-        fine: [x_prev.shape()[1], x_prev.shape()[2]],
-        gamma: split.gamma(),
-        couplings: Couplings::new(vec![true, true, true, false], [m, m], couplings)?,
-        potential: Potential::new(
-            basis.clone(),
-            theta[pairs.len()..pairs.len() + basis.len()].to_vec(),
-            support,
-        )?,
-        stiffness: modulators.map(|modulators| StiffnessSpec {
-            modulators,
-            theta: theta[pairs.len() + basis.len()..].to_vec(),
-        }),
-    })?;
+    };
+    let (theta, refinement) =
+        if cfg.conditional_ml_iterations > 0 && level >= cfg.conditional_ml_from {
+            let (t, r) = crate::refine::refine_conditional(
+                &features,
+                sm.theta.clone(),
+                &build,
+                details.view(),
+                coarse.view(),
+                (
+                    cfg.conditional_ml_iterations,
+                    cfg.conditional_ml_sweeps,
+                    cfg.conditional_ml_chains,
+                ),
+                cfg.seed.wrapping_add(level as u64),
+                level,
+            )?;
+            (t, Some(r))
+        } else {
+            (sm.theta.clone(), None)
+        };
+    let conditional = build(theta.as_slice().expect("contiguous"))?;
 
     // Free energy: regression of ∇_{x_j} Ē_j on the data.
     let mut targets = Array3::zeros(coarse.raw_dim());
@@ -415,6 +475,7 @@ pub(crate) fn fit_scale(
         free_energy_r2: r2,
         coarse_std: std(coarse.view().into_dyn()),
         detail_std: [0, 1, 2].map(|c| std(details.index_axis(Axis(1), c).into_dyn())),
+        refinement,
     };
     Ok((
         FittedScale {

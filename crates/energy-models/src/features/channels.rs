@@ -79,17 +79,36 @@ impl ChannelCouplings {
         &self.shape[1..]
     }
 
-    /// `y(u) = x(u + s)` for one channel (periodic).
+    /// `y(u) = x(u + s)` for one channel (periodic), in row-major order.
     fn shifted(&self, x: ArrayViewD<'_, f64>, s: &[isize]) -> Vec<f64> {
         let sp = self.spatial();
-        x.indexed_iter()
-            .map(|(ix, _)| {
-                let src: Vec<usize> = (0..sp.len())
-                    .map(|a| (ix[a] as isize + s[a]).rem_euclid(sp[a] as isize) as usize)
-                    .collect();
-                x[ndarray::IxDyn(&src)]
-            })
-            .collect()
+        // Pad to three axes: (n0, n1, n2) with leading axes of size 1 and shift 0.
+        let mut n = [1usize; 3];
+        let mut sh = [0usize; 3];
+        let pad = 3 - sp.len();
+        for a in 0..sp.len() {
+            n[pad + a] = sp[a];
+            sh[pad + a] = s[a].rem_euclid(sp[a] as isize) as usize;
+        }
+        let flat: Vec<f64>;
+        let src: &[f64] = match x.as_slice() {
+            Some(v) => v,
+            None => {
+                flat = x.iter().copied().collect();
+                &flat
+            }
+        };
+        let mut out = Vec::with_capacity(src.len());
+        for i0 in 0..n[0] {
+            let j0 = (i0 + sh[0]) % n[0];
+            for i1 in 0..n[1] {
+                let j1 = (i1 + sh[1]) % n[1];
+                let row = &src[(j0 * n[1] + j1) * n[2]..(j0 * n[1] + j1 + 1) * n[2]];
+                out.extend_from_slice(&row[sh[2]..]);
+                out.extend_from_slice(&row[..sh[2]]);
+            }
+        }
+        out
     }
 }
 
