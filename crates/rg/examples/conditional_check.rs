@@ -20,8 +20,8 @@
 
 use std::time::Instant;
 use wcrg_rg::io::read_fields;
-use wcrg_samplers::observables::RadialSpectrum;
 use wcrg_rg::{Report, SamplingConfig, WcrgConfig, WcrgModel};
+use wcrg_samplers::observables::RadialSpectrum;
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
     match args.iter().position(|a| a == name) {
@@ -32,6 +32,43 @@ fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result
             .map_err(|_| format!("{name}: cannot parse {:?}", args[i + 1])),
         None => Ok(default),
     }
+}
+
+/// A per-field statistic of a batch `(N, n, n)`, `(mean, standard error)` over fields: the
+/// variance (`stat` 2) or kurtosis (4) of the values, or (`stat` 102, 104) of the
+/// nearest-neighbour differences along both axes.
+fn field_moment(batch: &ndarray::ArrayD<f64>, stat: usize) -> (f64, f64) {
+    let per_field: Vec<f64> = batch
+        .outer_iter()
+        .map(|f| {
+            let f = f.into_dimensionality::<ndarray::Ix2>().expect("2-D fields");
+            let n = f.shape()[0];
+            let values: Vec<f64> = if stat > 100 {
+                (0..n)
+                    .flat_map(|i| (0..n).map(move |j| (i, j)))
+                    .flat_map(|(i, j)| {
+                        [
+                            f[[(i + 1) % n, j]] - f[[i, j]],
+                            f[[i, (j + 1) % n]] - f[[i, j]],
+                        ]
+                    })
+                    .collect()
+            } else {
+                f.iter().copied().collect()
+            };
+            let k = values.len() as f64;
+            let mean = values.iter().sum::<f64>() / k;
+            let m2 = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k;
+            match stat % 100 {
+                2 => m2,
+                _ => values.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / k / (m2 * m2),
+            }
+        })
+        .collect();
+    let k = per_field.len() as f64;
+    let mean = per_field.iter().sum::<f64>() / k;
+    let var = per_field.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0);
+    (mean, (var / k).sqrt())
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -55,9 +92,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .stiffness_bumps(flag(&args, "--stiffness-bumps", defaults.stiffness_bumps)?);
     let mut config = config;
     config.conditional_ml_iterations = flag(&args, "--conditional-ml", 0)?;
-    config.conditional_ml_from = flag(&args, "--conditional-ml-from", defaults.conditional_ml_from)?;
-    config.conditional_ml_sweeps =
-        flag(&args, "--conditional-ml-sweeps", defaults.conditional_ml_sweeps)?;
+    config.conditional_ml_from =
+        flag(&args, "--conditional-ml-from", defaults.conditional_ml_from)?;
+    config.conditional_ml_sweeps = flag(
+        &args,
+        "--conditional-ml-sweeps",
+        defaults.conditional_ml_sweeps,
+    )?;
     let t = Instant::now();
     let model = WcrgModel::fit(&config, data.view())?;
     println!("fit: {:.1} s", t.elapsed().as_secs_f64());
@@ -109,7 +150,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             RadialSpectrum::from_batch(p[level - 1].view()).map_err(|e| e.to_string())
         };
         let (g, d) = (one(&generated_levels)?, one(&fields)?);
-        println!("one scale: x_{} generated from the data's x_{level}", level - 1);
+        println!(
+            "one scale: x_{} generated from the data's x_{level}",
+            level - 1
+        );
         println!("| k | generated / data - 1 | z |");
         for b in 1..g.k.len() {
             let se = (g.stderr[b].powi(2) + d.stderr[b].powi(2)).sqrt();
@@ -118,6 +162,26 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 g.k[b],
                 100.0 * (g.power[b] / d.power[b] - 1.0),
                 (g.power[b] - d.power[b]) / se
+            );
+        }
+        println!("| statistic of x_{} | generated | data | z |", level - 1);
+        for (name, stat) in [
+            ("variance", 2usize),
+            ("kurtosis", 4),
+            ("neighbour-difference variance", 102),
+            ("neighbour-difference kurtosis", 104),
+        ] {
+            let (g, d) = (
+                field_moment(&generated_levels[level - 1], stat),
+                field_moment(&fields[level - 1], stat),
+            );
+            println!(
+                "| {name} | {:.5} ± {:.5} | {:.5} ± {:.5} | {:.1} |",
+                g.0,
+                g.1,
+                d.0,
+                d.1,
+                (g.0 - d.0) / g.1.hypot(d.1)
             );
         }
     }

@@ -244,6 +244,19 @@ impl WcrgConfig {
             }
             .into());
         }
+        if self.conditional_ml_iterations > 0
+            && (self.conditional_ml_sweeps < 2 || self.conditional_ml_chains < 2)
+        {
+            return Err(wcrg_core::Error::InvalidParameter {
+                name: "conditional_ml_sweeps / conditional_ml_chains".into(),
+                value: format!(
+                    "{} / {}",
+                    self.conditional_ml_sweeps, self.conditional_ml_chains
+                ),
+                reason: "the conditional refinement needs at least 2 sweeps and 2 chains".into(),
+            }
+            .into());
+        }
         Ok((ny / coarsest).trailing_zeros() as usize)
     }
 }

@@ -11,11 +11,15 @@ use wcrg_core::{Features, Sampler, Workspace};
 
 use crate::coarse::CoarseKernel;
 use crate::energies::{ConditionalEnergy, Conditioned, FieldEnergy};
-use crate::local::LocalMala;
 use crate::error::{Result, RgError};
+use crate::local::LocalMala;
 
 /// A chain's final state, its draws and its mean acceptance probability.
 type ChainDraws = Result<(ArrayD<f64>, Vec<ArrayD<f64>>, f64)>;
+
+/// A conditional chain's final state, its mean features over the draws, its last features and
+/// its mean acceptance probability.
+type ConditionalDraws = Result<(ArrayD<f64>, Array1<f64>, Array1<f64>, f64)>;
 
 /// What the maximum-likelihood refinement of the coarsest energy measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,7 +154,12 @@ pub(crate) fn refine<F: Features + ?Sized>(
 /// Half a Newton step for the likelihood of $e^{-\theta^\top\Phi}$: $\theta \leftarrow \theta +
 /// \tfrac12 C^{-1}\,$`diff` with $C$ = `cov` (the features' covariance under the model), solved
 /// in standardised features with a relative ridge of $10^{-3}$.
-fn newton_step(theta: &mut Array1<f64>, diff: &Array1<f64>, cov: &Array2<f64>, what: &str) -> Result<()> {
+fn newton_step(
+    theta: &mut Array1<f64>,
+    diff: &Array1<f64>,
+    cov: &Array2<f64>,
+    what: &str,
+) -> Result<()> {
     let k = theta.len();
     let scale: Vec<f64> = (0..k)
         .map(|a| 1.0 / cov[[a, a]].sqrt().max(1e-300))
@@ -190,8 +199,8 @@ fn stacked_values<F: Features + ?Sized>(
 
 /// Maximum likelihood of a conditional energy $\bar E_j = \theta^\top\Phi(\bar x_j, x_j)$ given
 /// the data's coarse fields, by Newton's method:
-/// $\theta \leftarrow \theta + \tfrac12 C^{-1}\big(\mathbb E_{x_j}\langle\Phi\rangle_{\theta\mid x_j}
-/// - \langle\Phi\rangle_{\rm data}\big)$, where the conditional expectations come from one
+/// $\theta \leftarrow \theta + \tfrac12 C^{-1}\big(\mathbb E_{x_j}\langle\Phi\rangle_{\theta\mid
+/// x_j} - \langle\Phi\rangle_{\rm data}\big)$, where the conditional expectations come from one
 /// persistent [`LocalMala`] chain per data field (at most `chains`, evenly spaced), started at
 /// that field's details and run `sweeps` sweeps per iteration (the last half give the moments),
 /// and the data moments are those of the same fields. $C$, the mean conditional covariance of
@@ -235,10 +244,9 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
     let mut history: Vec<Array1<f64>> = Vec::new();
     let mut step = 0.3;
     let mut mismatch = f64::INFINITY;
-    let sweeps = sweeps.max(2);
     for it in 0..iterations {
         let energy = build(theta.as_slice().expect("contiguous"))?;
-        let runs: Vec<Result<(ArrayD<f64>, Array1<f64>, Array1<f64>, f64)>> = states
+        let runs: Vec<ConditionalDraws> = states
             .par_iter()
             .zip(pick.par_iter())
             .enumerate()
@@ -256,7 +264,8 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
                         .step(&mut state, &mut rng, &mut ws)
                         .acceptance_probability;
                     if t >= sweeps / 2 {
-                        sum += &stacked_values(features, kernel.position(&state), xc.clone(), &mut ws);
+                        sum +=
+                            &stacked_values(features, kernel.position(&state), xc.clone(), &mut ws);
                         draws += 1.0;
                     }
                 }
@@ -299,7 +308,13 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
         history.push(theta.clone());
     }
     if history.is_empty() {
-        return Ok((theta, Refinement { iterations, max_mismatch: mismatch }));
+        return Ok((
+            theta,
+            Refinement {
+                iterations,
+                max_mismatch: mismatch,
+            },
+        ));
     }
     let tail = &history[history.len() / 2..];
     let avg = tail.iter().fold(Array1::zeros(k), |a, t| a + t) / tail.len() as f64;
