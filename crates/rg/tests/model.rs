@@ -471,10 +471,7 @@ fn binned_detail_power(p: &wcrg_rg::Pyramid, edges: [f64; 2]) -> [(f64, f64); 3]
             .filter(|a| a[b].1 > 0)
             .map(|a| a[b].0 / a[b].1 as f64)
             .collect();
-        let k = v.len() as f64;
-        let m = v.iter().sum::<f64>() / k;
-        let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (k - 1.0);
-        (m, (var / k).sqrt())
+        mean_and_se(&v)
     })
 }
 
@@ -559,10 +556,7 @@ fn detail_mean_squares(p: &wcrg_rg::Pyramid) -> [(f64, f64); 3] {
                 d.iter().map(|x| x * x).sum::<f64>() / d.len() as f64
             })
             .collect();
-        let k = v.len() as f64;
-        let m = v.iter().sum::<f64>() / k;
-        let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (k - 1.0);
-        (m, (var / k).sqrt())
+        mean_and_se(&v)
     })
 }
 
@@ -630,7 +624,6 @@ fn maximum_likelihood_matches_the_conditional_moments_where_score_matching_does_
 /// Fraction of each field's sites in each bin between `edges` (and below / above them):
 /// `(mean, standard error)` over fields.
 fn binned_fractions(fields: ndarray::ArrayView3<'_, f64>, edges: &[f64]) -> Vec<(f64, f64)> {
-    let n = fields.shape()[0];
     let per_field: Vec<Vec<f64>> = fields
         .outer_iter()
         .map(|f| {
@@ -642,10 +635,14 @@ fn binned_fractions(fields: ndarray::ArrayView3<'_, f64>, edges: &[f64]) -> Vec<
         })
         .collect();
     (0..=edges.len())
-        .map(|b| {
-            let m = per_field.iter().map(|h| h[b]).sum::<f64>() / n as f64;
-            let var = per_field.iter().map(|h| (h[b] - m).powi(2)).sum::<f64>() / (n - 1) as f64;
-            (m, (var / n as f64).sqrt())
-        })
+        .map(|b| mean_and_se(&per_field.iter().map(|h| h[b]).collect::<Vec<_>>()))
         .collect()
+}
+
+/// Mean of `v` and its standard error.
+fn mean_and_se(v: &[f64]) -> (f64, f64) {
+    let k = v.len() as f64;
+    let m = v.iter().sum::<f64>() / k;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (k - 1.0);
+    (m, (var / k).sqrt())
 }
