@@ -477,6 +477,18 @@ fn modulated_stiffness_matches_naive_sums_and_differentiates_free_channels_only(
             _ => (0.5 * (at(0, 1) - at(0, -1))).clamp(-0.5, 0.5),
         }
     };
+    // The modulations themselves (clamped where the modulator is).
+    let g = f.modulations(x.view());
+    for (m, plane) in g.iter().enumerate() {
+        for i in 0..ny {
+            for j in 0..nx {
+                assert!(
+                    (plane[i * nx + j] - g_naive(m, i, j)).abs() < 1e-12,
+                    "g_{m}"
+                );
+            }
+        }
+    }
     // Values against the naive sum, in feature order (channel, modulator, basis function).
     let phi = values(&f, &x);
     let mut a = 0;

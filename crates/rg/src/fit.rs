@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array3, Array4, ArrayD, ArrayView3, Axis, IxDyn, s};
+use ndarray::{Array3, Array4, ArrayD, ArrayView3, ArrayView4, Axis, IxDyn, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use wcrg_core::{FeatureLaplacian, Features, LinearMap, Workspace};
@@ -384,7 +384,7 @@ pub(crate) fn fit_scale(
     )?;
     let mut blocks: Vec<Box<dyn FeatureLaplacian>> = vec![Box::new(cc), Box::new(ip)];
     let modulators = if cfg.stiffness_bumps > 0 {
-        let modulators = stiffness_modulators(coarse.view(), cfg.stiffness_bumps)?;
+        let modulators = stiffness_modulators(stacked.view(), cfg.stiffness_bumps)?;
         blocks.push(Box::new(ModulatedStiffness::new(
             &[4, m, m],
             vec![true, true, true, false],
@@ -503,28 +503,24 @@ pub(crate) fn fit_scale(
 /// The stiffness term's functions of the coarse field: its value and its central differences
 /// along both axes, each with `k` bumps on the quantiles of its values in the data, clamped to
 /// the outermost centres (beyond them the stiffness keeps its value there).
-fn stiffness_modulators(coarse: ArrayView3<'_, f64>, k: usize) -> Result<Vec<Modulator>> {
-    let m = coarse.shape()[1];
-    let shapes = [
+fn stiffness_modulators(stacked: ArrayView4<'_, f64>, k: usize) -> Result<Vec<Modulator>> {
+    let shapes = vec![
         Modulator::value(3, 2, Basis::Powers(vec![1])),
         Modulator::central_difference(3, 2, 0, Basis::Powers(vec![1])),
         Modulator::central_difference(3, 2, 1, Basis::Powers(vec![1])),
     ];
+    let free = vec![true, true, true, false];
+    let probe = ModulatedStiffness::new(&stacked.shape()[1..], free, shapes.clone())?;
+    let mut values = vec![Vec::new(); shapes.len()];
+    for f in stacked.outer_iter() {
+        for (v, g) in values.iter_mut().zip(probe.modulations(f.into_dyn())) {
+            v.extend(g);
+        }
+    }
     shapes
         .into_iter()
-        .map(|md| {
-            let mut values = Vec::with_capacity(coarse.len());
-            for f in coarse.outer_iter() {
-                for i in 0..m {
-                    for j in 0..m {
-                        values.push(md.stencil.iter().fold(0.0, |acc, (s, w)| {
-                            let y = (i as isize + s[0]).rem_euclid(m as isize) as usize;
-                            let x = (j as isize + s[1]).rem_euclid(m as isize) as usize;
-                            acc + w * f[[y, x]]
-                        }));
-                    }
-                }
-            }
+        .zip(values)
+        .map(|(md, values)| {
             let basis = Basis::bumps_on_quantiles(&thinned(&values), k)?;
             let range = match &basis {
                 Basis::Bumps { centres, .. } => [centres[0], centres[centres.len() - 1]],

@@ -158,6 +158,15 @@ impl ModulatedStiffness {
         &self.modulators
     }
 
+    /// The modulations $g_m(u)$ of `x`: for each modulator, one plane (row-major), clamped to
+    /// its range if it has one.
+    ///
+    /// # Panics
+    /// When `x` is not of the block's shape.
+    pub fn modulations(&self, x: ArrayViewD<'_, f64>) -> Vec<Vec<f64>> {
+        self.prepare(x).1
+    }
+
     /// The free channels, in feature order.
     pub fn free_channels(&self) -> Vec<usize> {
         (0..self.shape[0]).filter(|&c| self.free[c]).collect()
@@ -240,14 +249,14 @@ impl ModulatedStiffness {
     fn prepare(&self, x: ArrayViewD<'_, f64>) -> (Vec<f64>, Vec<Vec<f64>>) {
         validate::assert_shape("modulated stiffness field", &self.shape, x.shape());
         let flat: Vec<f64> = x.iter().copied().collect();
-        let g = self.modulations(&flat);
+        let g = self.flat_modulations(&flat);
         (flat, g)
     }
 
     /// $g_m(u)$ for every modulator, from the field's flat values, clamped to the modulator's
     /// range (values at a bound stand for the whole region beyond it, where
     /// $\partial\rho(g)/\partial x = 0$: see [`Self::add_conditioning_gradient`]).
-    fn modulations(&self, x: &[f64]) -> Vec<Vec<f64>> {
+    fn flat_modulations(&self, x: &[f64]) -> Vec<Vec<f64>> {
         let n = self.plane();
         self.modulators
             .iter()
