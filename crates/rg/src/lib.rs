@@ -108,8 +108,9 @@
 //! 1–2 % too strong at |k| = 3–9. So each coarser conditional puts too much power in the top of
 //! its own band, more so the coarser the scale, and the finer scales pass it on. (An earlier
 //! reading of these runs, that the generated 32 × 32 fields are weak there and the next scale
-//! overcompensates, does not hold with the model's own projection.) What the coarser conditionals get wrong
-//! shows in a local statistic rather than in the spectrum (`conditional_check` prints both, for
+//! overcompensates, does not hold with the model's own projection.)
+//!
+//! What the coarser conditionals get wrong shows in a local statistic rather than in the spectrum (`conditional_check` prints both, for
 //! the one scale generated and the data's field of the same level). Given the data's $x_2$,
 //! scale 2 makes $x_1$ whose nearest-neighbour differences are too heavy-tailed: kurtosis
 //! 3.695 ± 0.003 against the data's 3.587 ± 0.003 (26 SE), with variance and kurtosis of the
@@ -124,7 +125,9 @@
 //! −1.8 % at |k| = 5–7, +1.65 % at |k| = 20 (5.2 SE), against +1.7 % (6.1 SE) without it, with
 //! a fit about 1.5–2 times slower. So it is off by default. The term this points to is a two-site
 //! potential on the neighbour differences of $x_{j-1}$ at the coarser scales, fitted so that its
-//! moments match, as the coarsest field's two-site term does. Tried without success on that run (same measure, scales 3, 2, 1): windows of
+//! moments match, as the coarsest field's two-site term does.
+//!
+//! Tried without success on the run of the table (same measure, scales 3, 2, 1): windows of
 //! radius 3 (+1.6 % at |k| = 20, 6.1 SE), 40 bumps (+2.1 %, 6.7 SE), the db4 wavelet (+7.8 % at
 //! |k| = 20), Haar (−4.4 % at |k| = 6), and a maximum-likelihood refinement of every conditional
 //! by moment matching given the data's coarse fields, 512 persistent chains (+2.6 % at
