@@ -35,15 +35,15 @@ fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result
 }
 
 /// A per-field statistic of a batch `(N, n, n)`, `(mean, standard error)` over fields: the
-/// variance (`stat` 2) or kurtosis (4) of the values, or (`stat` 102, 104) of the
-/// nearest-neighbour differences along both axes.
-fn field_moment(batch: &ndarray::ArrayD<f64>, stat: usize) -> (f64, f64) {
+/// variance (or the kurtosis, if `kurtosis`) of the values, or of their nearest-neighbour
+/// differences along both axes if `differences`.
+fn field_moment(batch: &ndarray::ArrayD<f64>, differences: bool, kurtosis: bool) -> (f64, f64) {
     let per_field: Vec<f64> = batch
         .outer_iter()
         .map(|f| {
             let f = f.into_dimensionality::<ndarray::Ix2>().expect("2-D fields");
             let n = f.shape()[0];
-            let values: Vec<f64> = if stat > 100 {
+            let values: Vec<f64> = if differences {
                 (0..n)
                     .flat_map(|i| (0..n).map(move |j| (i, j)))
                     .flat_map(|(i, j)| {
@@ -59,9 +59,10 @@ fn field_moment(batch: &ndarray::ArrayD<f64>, stat: usize) -> (f64, f64) {
             let k = values.len() as f64;
             let mean = values.iter().sum::<f64>() / k;
             let m2 = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k;
-            match stat % 100 {
-                2 => m2,
-                _ => values.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / k / (m2 * m2),
+            if kurtosis {
+                values.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / k / (m2 * m2)
+            } else {
+                m2
             }
         })
         .collect();
@@ -165,15 +166,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         println!("| statistic of x_{} | generated | data | z |", level - 1);
-        for (name, stat) in [
-            ("variance", 2usize),
-            ("kurtosis", 4),
-            ("neighbour-difference variance", 102),
-            ("neighbour-difference kurtosis", 104),
+        for (name, differences, kurtosis) in [
+            ("variance", false, false),
+            ("kurtosis", false, true),
+            ("neighbour-difference variance", true, false),
+            ("neighbour-difference kurtosis", true, true),
         ] {
             let (g, d) = (
-                field_moment(&generated_levels[level - 1], stat),
-                field_moment(&fields[level - 1], stat),
+                field_moment(&generated_levels[level - 1], differences, kurtosis),
+                field_moment(&fields[level - 1], differences, kurtosis),
             );
             println!(
                 "| {name} | {:.5} ± {:.5} | {:.5} ± {:.5} | {:.1} |",

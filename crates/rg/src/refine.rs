@@ -57,17 +57,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
                 v
             })
             .collect();
-        let m = rows.iter().fold(Array1::zeros(k), |a, r| a + r) / rows.len() as f64;
-        let mut c = Array2::<f64>::zeros((k, k));
-        for r in &rows {
-            let d = r - &m;
-            for a in 0..k {
-                for b in 0..k {
-                    c[[a, b]] += d[a] * d[b];
-                }
-            }
-        }
-        (m, c / (rows.len().max(2) - 1) as f64)
+        mean_and_covariance(&rows)
     };
     let data_fields: Vec<ArrayD<f64>> =
         data.outer_iter().map(|x| x.to_owned().into_dyn()).collect();
@@ -126,9 +116,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
         step *= (1.0 + (acc - 0.6)).clamp(0.5, 1.5);
         let (model_mean, cov) = mean_phi(&draws);
         let diff = &model_mean - &data_mean;
-        mismatch = (0..k)
-            .map(|a| diff[a].abs() / cov[[a, a]].sqrt().max(1e-300))
-            .fold(0.0, f64::max);
+        mismatch = max_mismatch(&diff, &cov);
         newton_step(
             &mut theta,
             &diff,
@@ -137,8 +125,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
         )?;
         history.push(theta.clone());
     }
-    let tail = &history[history.len() / 2..];
-    let avg = tail.iter().fold(Array1::zeros(k), |a, t| a + t) / tail.len() as f64;
+    let avg = tail_average(&history).unwrap_or(theta);
     // The chains' final states: where the sampler's coarsest chains start.
     let starts = states.iter().map(|x| x.iter().copied().collect()).collect();
     Ok((
@@ -149,6 +136,36 @@ pub(crate) fn refine<F: Features + ?Sized>(
         },
         starts,
     ))
+}
+
+/// The mean of `rows` and their sample covariance.
+fn mean_and_covariance(rows: &[Array1<f64>]) -> (Array1<f64>, Array2<f64>) {
+    let k = rows.first().map_or(0, Array1::len);
+    let m = rows.iter().fold(Array1::zeros(k), |a, r| a + r) / rows.len() as f64;
+    let mut c = Array2::<f64>::zeros((k, k));
+    for r in rows {
+        let d = r - &m;
+        for a in 0..k {
+            for b in 0..k {
+                c[[a, b]] += d[a] * d[b];
+            }
+        }
+    }
+    (m, c / (rows.len().max(2) - 1) as f64)
+}
+
+/// The largest moment mismatch $|\text{diff}_k| / \sqrt{C_{kk}}$ over features.
+fn max_mismatch(diff: &Array1<f64>, cov: &Array2<f64>) -> f64 {
+    (0..diff.len())
+        .map(|a| diff[a].abs() / cov[[a, a]].sqrt().max(1e-300))
+        .fold(0.0, f64::max)
+}
+
+/// The mean of the second half of `history` (`None` when it is empty).
+fn tail_average(history: &[Array1<f64>]) -> Option<Array1<f64>> {
+    let tail = &history[history.len() / 2..];
+    let first = tail.first()?;
+    Some(tail.iter().fold(Array1::zeros(first.len()), |a, t| a + t) / tail.len() as f64)
 }
 
 /// Half a Newton step for the likelihood of $e^{-\theta^\top\Phi}$: $\theta \leftarrow \theta +
@@ -220,7 +237,7 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
 ) -> Result<(Array1<f64>, Refinement)> {
     let k = features.len();
     let n = details.shape()[0];
-    let chains = chains.clamp(2, n.max(2)).min(n);
+    let chains = chains.min(n);
     let what = format!("maximum-likelihood refinement of scale {level}");
     let pick: Vec<usize> = (0..chains).map(|c| (c * n) / chains).collect();
     let data_phi: Vec<Array1<f64>> = pick
@@ -289,37 +306,15 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
             acc += a / chains as f64;
         }
         step *= (1.0 + (acc - 0.574)).clamp(0.5, 1.5);
-        let pair_mean = pairs.iter().fold(Array1::<f64>::zeros(k), |a, r| a + r) / chains as f64;
-        let mut cov = Array2::<f64>::zeros((k, k));
-        for p in &pairs {
-            let d = p - &pair_mean;
-            for a in 0..k {
-                for b in 0..k {
-                    cov[[a, b]] += 0.5 * d[a] * d[b];
-                }
-            }
-        }
-        cov /= (chains - 1) as f64;
+        // Two draws given the same coarse field: their difference has twice the covariance.
+        let cov = mean_and_covariance(&pairs).1 * 0.5;
         let diff = &model_mean - &data_mean;
-        mismatch = (0..k)
-            .map(|a| diff[a].abs() / cov[[a, a]].sqrt().max(1e-300))
-            .fold(0.0, f64::max);
+        mismatch = max_mismatch(&diff, &cov);
         newton_step(&mut theta, &diff, &cov, &what)?;
         history.push(theta.clone());
     }
-    if history.is_empty() {
-        return Ok((
-            theta,
-            Refinement {
-                iterations,
-                max_mismatch: mismatch,
-            },
-        ));
-    }
-    let tail = &history[history.len() / 2..];
-    let avg = tail.iter().fold(Array1::zeros(k), |a, t| a + t) / tail.len() as f64;
     Ok((
-        avg,
+        tail_average(&history).unwrap_or(theta),
         Refinement {
             iterations,
             max_mismatch: mismatch,
