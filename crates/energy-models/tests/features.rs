@@ -587,3 +587,170 @@ fn modulated_stiffness_matches_naive_sums_and_differentiates_free_channels_only(
     let ok = vec![Modulator::value(3, 2, basis.clone())];
     assert!(ModulatedStiffness::new(&[4, ny, nx], vec![false; 4], ok).is_err());
 }
+
+/// A test map from a `(2, m, m)` stack to a `(2m, 2m)` field, $y(2u + o) \mathrel{+}=
+/// \sum_c h_c(o)\,x_c(u)$ over offsets $o \in \{0, 1, 2\}^2$ (periodic), with channel 1 fixed:
+/// equivariant under shifts of the output by two sites, like the RG's reconstruction.
+struct Upsample {
+    m: usize,
+    input: Vec<usize>,
+    output: Vec<usize>,
+    h: [[[f64; 3]; 3]; 2],
+}
+
+impl Upsample {
+    fn new(m: usize) -> Self {
+        let mut h = [[[0.0; 3]; 3]; 2];
+        for (k, v) in h.iter_mut().flatten().flatten().enumerate() {
+            *v = ((k * 7 + 3) % 11) as f64 / 5.0 - 1.0;
+        }
+        Self {
+            m,
+            input: vec![2, m, m],
+            output: vec![2 * m, 2 * m],
+            h,
+        }
+    }
+}
+
+impl wcrg_core::LinearMap for Upsample {
+    fn input_shape(&self) -> &[usize] {
+        &self.input
+    }
+    fn output_shape(&self) -> &[usize] {
+        &self.output
+    }
+    fn apply(
+        &self,
+        x: ndarray::ArrayViewD<'_, f64>,
+        mut y: ndarray::ArrayViewMutD<'_, f64>,
+        _ws: &mut Workspace,
+    ) {
+        let n = 2 * self.m;
+        y.fill(0.0);
+        for c in 0..2 {
+            for uy in 0..self.m {
+                for ux in 0..self.m {
+                    for oy in 0..3 {
+                        for ox in 0..3 {
+                            y[[(2 * uy + oy) % n, (2 * ux + ox) % n]] +=
+                                self.h[c][oy][ox] * x[[c, uy, ux]];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    fn adjoint_free(
+        &self,
+        v: ndarray::ArrayViewD<'_, f64>,
+        mut out: ndarray::ArrayViewMutD<'_, f64>,
+        _ws: &mut Workspace,
+    ) {
+        let n = 2 * self.m;
+        out.fill(0.0);
+        for uy in 0..self.m {
+            for ux in 0..self.m {
+                for oy in 0..3 {
+                    for ox in 0..3 {
+                        out[[0, uy, ux]] +=
+                            self.h[0][oy][ox] * v[[(2 * uy + oy) % n, (2 * ux + ox) % n]];
+                    }
+                }
+            }
+        }
+    }
+    fn free_gram_diagonal(&self) -> ArrayD<f64> {
+        unreachable!("not used by the composition")
+    }
+}
+
+#[test]
+fn composed_maps_have_the_dense_gram_diagonal_and_reject_fixed_outer_entries() {
+    use std::sync::Arc;
+    use wcrg_core::LinearMap;
+    use wcrg_energy_models::features::{Composed, ImagePotential, NeighbourDifferences};
+    let mut ws = Workspace::new();
+    let m = 3;
+    let inner = Arc::new(Upsample::new(m));
+    let outer = Arc::new(NeighbourDifferences::new(&[2 * m, 2 * m]).unwrap());
+    let full = Composed::new(outer.clone(), inner.clone()).unwrap();
+    let tiled = Composed::periodic(outer.clone(), inner.clone(), &[2, 2]).unwrap();
+    assert_eq!(full.output_shape(), &[2, 2 * m, 2 * m]);
+    // The dense matrix of the free part, column by column (unit vectors on channel 0).
+    let out_n = 2 * 4 * m * m;
+    let mut gram = vec![0.0; out_n];
+    for i in 0..m * m {
+        let mut e = ArrayD::zeros(IxDyn(&[2, m, m]));
+        e[[0, i / m, i % m]] = 1.0;
+        let mut col = ArrayD::zeros(IxDyn(&[2, 2 * m, 2 * m]));
+        full.apply(e.view(), col.view_mut(), &mut ws);
+        for (g, c) in gram.iter_mut().zip(col.iter()) {
+            *g += c * c;
+        }
+    }
+    for (name, map) in [("probed", &full), ("tiled", &tiled)] {
+        let d = map.free_gram_diagonal();
+        let err = d
+            .iter()
+            .zip(&gram)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(err < 1e-12, "{name}: Gram diagonal off by {err}");
+    }
+    // The Gram diagonal is not constant: tiling with a period of one site is refused.
+    assert!(gram.iter().any(|&g| (g - gram[0]).abs() > 1e-6));
+    assert!(Composed::periodic(outer.clone(), inner.clone(), &[1, 1]).is_err());
+    assert!(Composed::periodic(outer.clone(), inner.clone(), &[4, 4]).is_err());
+    assert!(Composed::periodic(outer.clone(), inner.clone(), &[2, 2, 2, 2]).is_err());
+    // A two-site potential on the image: its Laplacian over the free entries against second
+    // differences, its pullback against first differences (and zero on the fixed channel).
+    let f = ImagePotential::new(
+        Arc::new(tiled),
+        Basis::Bumps {
+            centres: vec![-1.0, 0.0, 1.5],
+            width: 0.8,
+        },
+    )
+    .unwrap();
+    let x = normal(&[2, m, m], 8);
+    let v = normal(&[f.len()], 9)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
+    let mut g = ArrayD::zeros(IxDyn(&[2, m, m]));
+    f.pullback_into(x.view(), v.view(), g.view_mut(), &mut ws);
+    let mut lap = Array1::zeros(f.len());
+    f.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+    let (h, phi0) = (1e-4, values(&f, &x));
+    let mut lap_fd = Array1::<f64>::zeros(f.len());
+    for i in 0..x.len() {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp.as_slice_mut().unwrap()[i] += h;
+        xm.as_slice_mut().unwrap()[i] -= h;
+        let (pp, pm) = (values(&f, &xp), values(&f, &xm));
+        let gi = g.as_slice().unwrap()[i];
+        if i < m * m {
+            let fd = (pp.dot(&v) - pm.dot(&v)) / (2.0 * h);
+            assert!(
+                (fd - gi).abs() < 1e-6 * gi.abs().max(1.0),
+                "{i}: {fd} vs {gi}"
+            );
+            lap_fd = lap_fd + (&pp - 2.0 * &phi0 + &pm) / (h * h);
+        } else {
+            assert_eq!(gi, 0.0);
+        }
+    }
+    for k in 0..f.len() {
+        assert!(
+            (lap_fd[k] - lap[k]).abs() < 1e-3 * lap[k].abs().max(1.0),
+            "feature {k}: {} vs {}",
+            lap_fd[k],
+            lap[k]
+        );
+    }
+    // The outer map must have every input free: composing after a map with a fixed channel is
+    // refused, as is a shape mismatch.
+    let diffs = Arc::new(NeighbourDifferences::new(&[m, m]).unwrap());
+    assert!(Composed::new(inner.clone(), diffs).is_err());
+    assert!(Composed::new(outer, Arc::new(Upsample::new(m + 1))).is_err());
+}

@@ -38,6 +38,23 @@ struct Scratch {
     dfine: Vec<f64>,
     coarse: Vec<f64>,
     details: Vec<f64>,
+    dpot: Vec<f64>,
+}
+
+/// Calls `f(u, v)` for every nearest-neighbour pair $v = u + e_a$ of a periodic `ny × nx` grid
+/// (flat row-major indices), axis 0 then axis 1 at each site: the terms of
+/// $\sum_a\sum_u\psi\big(x(u + e_a) - x(u)\big)$.
+#[inline]
+pub(crate) fn for_each_edge(ny: usize, nx: usize, mut f: impl FnMut(usize, usize)) {
+    for i in 0..ny {
+        let down = if i + 1 == ny { 0 } else { i + 1 };
+        for j in 0..nx {
+            let right = if j + 1 == nx { 0 } else { j + 1 };
+            let u = i * nx + j;
+            f(u, down * nx + j);
+            f(u, i * nx + right);
+        }
+    }
 }
 
 /// An energy on one 2-D field: quadratic couplings plus an optional on-site potential and an
@@ -166,26 +183,17 @@ impl FieldEnergy {
         if let Some(p) = &self.differences
             && e.is_finite()
         {
-            let [ny, nx] = [self.shape[0], self.shape[1]];
-            'sites: for i in 0..ny {
-                for j in 0..nx {
-                    let u = i * nx + j;
-                    for v in [((i + 1) % ny) * nx + j, i * nx + (j + 1) % nx] {
-                        // ρ(x(v) - x(u)): +ρ' on v, -ρ' on u.
-                        match potential_at(p, x[v] - x[u], support) {
-                            Some((r, r1)) => {
-                                e += r;
-                                grad[v] += r1;
-                                grad[u] -= r1;
-                            }
-                            None => {
-                                e = f64::INFINITY;
-                                break 'sites;
-                            }
-                        }
+            for_each_edge(self.shape[0], self.shape[1], |u, v| {
+                // ρ(x(v) - x(u)): +ρ' on v, -ρ' on u.
+                match potential_at(p, x[v] - x[u], support) {
+                    Some((r, r1)) => {
+                        e += r;
+                        grad[v] += r1;
+                        grad[u] -= r1;
                     }
+                    None => e = f64::INFINITY,
                 }
-            }
+            });
         }
         *ws.get::<Scratch>() = s;
         e
@@ -256,6 +264,11 @@ pub struct ConditionalSpec {
     /// files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stiffness: Option<StiffnessSpec>,
+    /// Two-site potential $\psi$ on the nearest-neighbour differences of the reconstructed
+    /// finer field, $\sum_a\sum_u\psi\big(x_{j-1}(u + e_a) - x_{j-1}(u)\big)$ (both axes,
+    /// periodic), if any (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub differences: Option<Potential>,
 }
 
 /// The serialised form of the conditional energy's coarse-dependent stiffness term
@@ -282,6 +295,12 @@ pub struct StiffnessSpec {
 /// each detail a stiffness $\kappa_c(u)$ that follows the coarse field around $u$ (its value and
 /// its central differences: ordered domains and interfaces); given $x_j$ it is a diagonal
 /// quadratic form of the details.
+///
+/// An optional fourth term ([`ConditionalSpec::differences`])
+/// $\sum_a\sum_u\psi_\theta\big(x_{j-1}(u + e_a) - x_{j-1}(u)\big)$ sets the law of the finer
+/// field's local steps (how sharp its interfaces are), which neither the couplings nor the
+/// on-site potential control; its gradient is $\gamma_j\bar G D^\top\psi_\theta'(Dx_{j-1})$
+/// with $D$ the difference map.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "ConditionalSpec", into = "ConditionalSpec")]
 pub struct ConditionalEnergy {
@@ -377,6 +396,11 @@ impl ConditionalEnergy {
     /// The potential on $x_{j-1}$.
     pub fn potential(&self) -> &Potential {
         &self.spec.potential
+    }
+
+    /// The two-site potential on the finer field's nearest-neighbour differences, if any.
+    pub fn differences(&self) -> Option<&Potential> {
+        self.spec.differences.as_ref()
     }
 
     /// The coarse-dependent stiffness term, if any.
@@ -527,15 +551,35 @@ impl ConditionalEnergy {
         self.split.merge_into(coarse, details, fine.view_mut(), ws);
         let mut e = 0.0;
         let p = &self.spec.potential;
-        for v in fine.iter_mut() {
-            match potential_at(p, *v, support) {
+        s.dpot.clear();
+        s.dpot.resize(n_fine, 0.0);
+        for (&v, d) in s.b.iter().zip(&mut s.dpot) {
+            match potential_at(p, v, support) {
                 Some((r, r1)) => {
                     e += r;
-                    *v = r1;
+                    *d = r1;
                 }
                 None => return f64::INFINITY,
             }
         }
+        if let Some(q) = &self.spec.differences {
+            let (x, d) = (&s.b, &mut s.dpot);
+            for_each_edge(fine_shape[0], fine_shape[1], |u, v| {
+                // ψ(x(v) - x(u)): +ψ' on v, -ψ' on u.
+                match potential_at(q, x[v] - x[u], support) {
+                    Some((r, r1)) => {
+                        e += r;
+                        d[v] += r1;
+                        d[u] -= r1;
+                    }
+                    None => e = f64::INFINITY,
+                }
+            });
+            if !e.is_finite() {
+                return f64::INFINITY;
+            }
+        }
+        let fine = ArrayViewD::from_shape(IxDyn(fine_shape), &s.dpot).expect("sized");
         s.coarse.clear();
         s.coarse.resize(n_fine / 4, 0.0);
         s.details.clear();
@@ -543,7 +587,7 @@ impl ConditionalEnergy {
         let c = ArrayViewMutD::from_shape(IxDyn(&self.coarse_shape), &mut s.coarse).expect("sized");
         let d =
             ArrayViewMutD::from_shape(IxDyn(&self.details_shape), &mut s.details).expect("sized");
-        self.split.split_into(fine.view(), c, d, ws);
+        self.split.split_into(fine, c, d, ws);
         // split gives γ⁻¹(G v, Ḡ v); the gradients are γ(G v, Ḡ v).
         let g2 = self.spec.gamma * self.spec.gamma;
         grad_details
@@ -557,8 +601,8 @@ impl ConditionalEnergy {
     }
 
     /// The Hessian $\nabla^2_{\bar x}\bar E_j$ at `(details, coarse)` applied to `v` (details
-    /// shape): $Kv + \gamma_j^2\bar G\,\mathrm{diag}\big(\rho_\theta''(x_{j-1})\big)\bar G^\top v +
-    /// \kappa\odot v$.
+    /// shape): $Kv + \gamma_j^2\bar G\,\big(\mathrm{diag}(\rho_\theta''(x_{j-1})) +
+    /// D^\top\mathrm{diag}(\psi_\theta''(Dx_{j-1}))D\big)\bar G^\top v + \kappa\odot v$.
     ///
     /// # Panics
     /// On arrays of the wrong shape.
@@ -581,12 +625,23 @@ impl ConditionalEnergy {
         let v_flat: Vec<f64> = v.iter().copied().collect();
         let fine_x = self.split.merge_into_new(coarse, details, ws);
         let zero = ArrayD::zeros(IxDyn(&self.coarse_shape));
-        let mut fine_v = self.split.merge_into_new(zero.view(), v, ws);
-        fine_v
-            .iter_mut()
-            .zip(fine_x.iter())
-            .for_each(|(a, &x)| *a *= self.spec.potential.curvature(x));
-        let (_, d) = self.split.split_into_new(fine_v.view(), ws);
+        let fine_v = self.split.merge_into_new(zero.view(), v, ws);
+        let mut hv = &fine_v * &fine_x.mapv(|x| self.spec.potential.curvature(x));
+        if let Some(q) = &self.spec.differences {
+            // Dᵀ diag(ψ''(D x)) D v.
+            let fs = self.split.fine_shape();
+            let (x, w) = (
+                fine_x.as_slice().expect("standard layout"),
+                fine_v.as_slice().expect("standard layout"),
+            );
+            let out = hv.as_slice_mut().expect("standard layout");
+            for_each_edge(fs[0], fs[1], |u, v| {
+                let t = q.curvature(x[v] - x[u]) * (w[v] - w[u]);
+                out[v] += t;
+                out[u] -= t;
+            });
+        }
+        let (_, d) = self.split.split_into_new(hv.view(), ws);
         let g2 = self.spec.gamma * self.spec.gamma;
         let mut res = ArrayD::from_shape_vec(IxDyn(&self.details_shape), out[..3 * plane].to_vec())
             .expect("sized");

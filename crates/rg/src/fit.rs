@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use wcrg_core::{FeatureLaplacian, Features, LinearMap, Workspace};
 use wcrg_energy_models::features::{
-    Basis, ChannelCouplings, Concat, ImagePotential, ModulatedStiffness, Modulator,
+    Basis, ChannelCouplings, Composed, Concat, ImagePotential, ModulatedStiffness, Modulator,
     NeighbourDifferences, QuadraticCouplings, ScalarPotential,
 };
 use wcrg_estimators::{GradientRegression, ScoreMatching, ScoreStats};
@@ -41,6 +41,17 @@ pub struct WcrgConfig {
     /// files written before this field existed read as 0).
     #[serde(default)]
     pub stiffness_bumps: usize,
+    /// Number of bumps of the conditional energies' two-site potential
+    /// $\sum_a\sum_u\psi\big(x_{j-1}(u + e_a) - x_{j-1}(u)\big)$ on the reconstructed finer
+    /// field's nearest-neighbour differences ([`crate::ConditionalSpec::differences`]), at the
+    /// scales $j \ge$ `difference_from` (0, the default: no such term; files written before
+    /// this field existed read as 0). It fits the law of the finer field's local steps, which
+    /// the couplings and the on-site potential leave free.
+    #[serde(default)]
+    pub difference_bumps: usize,
+    /// Finest scale whose conditional energy gets the two-site potential.
+    #[serde(default = "default_conditional_ml_from")]
+    pub difference_from: usize,
     /// Model of the coarsest field (default: [`CoarseModel::TwoSite`] with 20 on-site and 12
     /// two-site bumps).
     pub coarse_model: CoarseModel,
@@ -136,6 +147,8 @@ impl Default for WcrgConfig {
             window: 2,
             bumps: 20,
             stiffness_bumps: 0,
+            difference_bumps: 0,
+            difference_from: default_conditional_ml_from(),
             coarse_model: CoarseModel::TwoSite {
                 bumps: 20,
                 difference_bumps: 12,
@@ -179,6 +192,11 @@ impl WcrgConfig {
     /// Sets the number of bumps per coarse function of the stiffness term (0: none).
     pub fn stiffness_bumps(mut self, k: usize) -> Self {
         self.stiffness_bumps = k;
+        self
+    }
+    /// Sets the number of bumps of the conditional two-site potential (0: none).
+    pub fn difference_bumps(mut self, k: usize) -> Self {
+        self.difference_bumps = k;
         self
     }
     /// Sets the coarsest field's model.
@@ -233,14 +251,18 @@ impl WcrgConfig {
             }
             .into());
         }
-        if self.bumps < 2 || self.free_energy_bumps < 2 || self.stiffness_bumps == 1 {
+        if self.bumps < 2
+            || self.free_energy_bumps < 2
+            || self.stiffness_bumps == 1
+            || self.difference_bumps == 1
+        {
             return Err(wcrg_core::Error::InvalidParameter {
-                name: "bumps / free_energy_bumps / stiffness_bumps".into(),
+                name: "bumps / free_energy_bumps / stiffness_bumps / difference_bumps".into(),
                 value: format!(
-                    "{} / {} / {}",
-                    self.bumps, self.free_energy_bumps, self.stiffness_bumps
+                    "{} / {} / {} / {}",
+                    self.bumps, self.free_energy_bumps, self.stiffness_bumps, self.difference_bumps
                 ),
-                reason: "at least 2 bumps (0 stiffness bumps: no stiffness term)".into(),
+                reason: "at least 2 bumps (0 stiffness or difference bumps: no such term)".into(),
             }
             .into());
         }
@@ -394,6 +416,24 @@ pub(crate) fn fit_scale(
     } else {
         None
     };
+    let differences = if cfg.difference_bumps > 0 && level >= cfg.difference_from {
+        let fine = [x_prev.shape()[1], x_prev.shape()[2]];
+        let diffs = neighbour_differences(x_prev)?;
+        let (dbasis, dsupport) = potential_basis(&diffs, cfg.difference_bumps)?;
+        let map = Composed::periodic(
+            Arc::new(NeighbourDifferences::new(&fine)?),
+            Arc::new(RgReconstruction::new(split.clone())),
+            &[2, 2],
+        )?;
+        blocks.push(Box::new(ImagePotential::new(
+            Arc::new(map),
+            dbasis.clone(),
+        )?));
+        Some((dbasis, dsupport))
+    } else {
+        None
+    };
+    let n_diff = differences.as_ref().map_or(0, |(b, _)| b.len());
     let features = Concat::new(blocks)?;
     let sm = solve(
         &features,
@@ -424,8 +464,16 @@ pub(crate) fn fit_scale(
             )?,
             stiffness: modulators.clone().map(|modulators| StiffnessSpec {
                 modulators,
-                theta: theta[pairs.len() + basis.len()..].to_vec(),
+                theta: theta[pairs.len() + basis.len()..theta.len() - n_diff].to_vec(),
             }),
+            differences: match &differences {
+                Some((b, support)) => Some(Potential::new(
+                    b.clone(),
+                    theta[theta.len() - n_diff..].to_vec(),
+                    *support,
+                )?),
+                None => None,
+            },
         })
     };
     let (theta, refinement) =
@@ -612,6 +660,21 @@ pub(crate) fn all_shifts(m: usize) -> Vec<Vec<isize>> {
     out
 }
 
+/// The nearest-neighbour differences of fields `(N, ny, nx)`, both axes of a site side by side.
+fn neighbour_differences(x: ArrayView3<'_, f64>) -> Result<Vec<f64>> {
+    let (ny, nx) = (x.shape()[1], x.shape()[2]);
+    let map = NeighbourDifferences::new(&[ny, nx])?;
+    let mut y = ndarray::Array3::zeros((2, ny, nx));
+    let mut ws = Workspace::new();
+    let mut diffs = Vec::with_capacity(x.len() * 2);
+    for f in x.outer_iter() {
+        map.apply(f.into_dyn(), y.view_mut().into_dyn(), &mut ws);
+        let (dy, dx) = (y.index_axis(Axis(0), 0), y.index_axis(Axis(0), 1));
+        diffs.extend(dy.iter().zip(dx.iter()).flat_map(|(&a, &b)| [a, b]));
+    }
+    Ok(diffs)
+}
+
 /// Fits the coarsest field's energy by score matching (and maximum likelihood); also returns
 /// the refinement chains' final states.
 pub(crate) fn fit_coarsest(
@@ -640,17 +703,9 @@ pub(crate) fn fit_coarsest(
             } => {
                 let (basis, support) = potential_basis(&flat, bumps)?;
                 let sp = ScalarPotential::new(&[m, m], basis.clone())?;
-                // The data's nearest-neighbour differences, both axes of a site side by side.
-                let map = NeighbourDifferences::new(&[m, m])?;
-                let mut y = ndarray::Array3::zeros((2, m, m));
-                let mut ws = Workspace::new();
-                let mut diffs = Vec::with_capacity(x.len() * 2);
-                for f in x.outer_iter() {
-                    map.apply(f.into_dyn(), y.view_mut().into_dyn(), &mut ws);
-                    let (dy, dx) = (y.index_axis(Axis(0), 0), y.index_axis(Axis(0), 1));
-                    diffs.extend(dy.iter().zip(dx.iter()).flat_map(|(&a, &b)| [a, b]));
-                }
+                let diffs = neighbour_differences(x)?;
                 let (dbasis, dsupport) = potential_basis(&diffs, difference_bumps)?;
+                let map = NeighbourDifferences::new(&[m, m])?;
                 let dp = ImagePotential::new(Arc::new(map), dbasis.clone())?;
                 (
                     Box::new(Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)])?),

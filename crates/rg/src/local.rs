@@ -16,7 +16,8 @@ use wcrg_samplers::Tunable;
 use wcrg_wavelets::RgSplit;
 
 use crate::couplings::Couplings;
-use crate::energies::{Conditioned, potential_at};
+use crate::energies::{Conditioned, for_each_edge, potential_at};
+use crate::potential::Potential;
 
 /// What a site move needs to know about a conditional energy, independent of the fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +118,15 @@ pub struct LocalState {
     x: ArrayD<f64>,
     fine: Vec<f64>,
     rho: Vec<f64>,
+    /// $\partial\bar E_j / \partial x_{j-1}(f)$ of the potentials: $\rho'$ plus the two-site
+    /// terms.
     drho: Vec<f64>,
+    /// The two-site potential $\psi$ and $\psi'$ on each edge `2 f + a` (from $f$ along axis
+    /// $a$); empty without that term.
+    psi: Vec<f64>,
+    dpsi: Vec<f64>,
+    /// Per fine site, 1 + its slot in the impulse patch of the current move, else 0.
+    slot: Vec<u32>,
     grad: Vec<f64>,
     kappa: Vec<f64>,
     /// Per-entry step factors (1 without a stiffness term).
@@ -225,6 +234,33 @@ impl<'a> LocalMala<'a> {
                 None => return false,
             }
         }
+        s.slot.clear();
+        s.slot.resize(n_fine, 0);
+        s.psi.clear();
+        s.dpsi.clear();
+        if let Some(q) = model.differences() {
+            s.psi.resize(2 * n_fine, 0.0);
+            s.dpsi.resize(2 * n_fine, 0.0);
+            let fs = split.fine_shape();
+            let mut inside = true;
+            let mut edge = 0;
+            for_each_edge(fs[0], fs[1], |u, v| {
+                match potential_at(q, s.fine[v] - s.fine[u], self.energy.support()) {
+                    Some((a, b)) => {
+                        s.psi[edge] = a;
+                        s.dpsi[edge] = b;
+                        e += a;
+                        s.drho[v] += b;
+                        s.drho[u] -= b;
+                    }
+                    None => inside = false,
+                }
+                edge += 1;
+            });
+            if !inside {
+                return false;
+            }
+        }
         s.energy = e;
         e.is_finite()
     }
@@ -256,6 +292,102 @@ fn site_gradient(tables: &LocalTables, drho: &[f64], gc: [f64; 3], idx: &[usize]
         }
     }
     g
+}
+
+/// A two-site term's change on one edge under a site move.
+#[derive(Debug, Clone, Copy)]
+struct EdgeChange {
+    /// Edge `2 f + a`.
+    edge: usize,
+    psi: f64,
+    dpsi: f64,
+    /// The endpoint outside the move's patch, if any, and the sign of $\psi'$ in its
+    /// derivative ($+1$ at the edge's far end, $-1$ at its start).
+    outside: Option<(usize, f64)>,
+}
+
+/// The fine sites a site move changes, with their new values.
+struct Patch<'p> {
+    idx: &'p [usize],
+    values: &'p [f64],
+    shape: (usize, usize),
+}
+
+impl Patch<'_> {
+    /// The two-site potential's changes on every edge touching the patch, each once: adds
+    /// $\Delta\psi$ to `de` and the new $\pm\psi'$ to the patch sites' derivatives `new_d`
+    /// (which hold $\rho'$ on entry), and lists the changes in `edges`; `false` when a new
+    /// difference leaves the potential's support. `slot` is all zeros on entry and on return.
+    fn edge_changes(
+        &self,
+        q: &Potential,
+        support: crate::Support,
+        (fine, psi, slot): (&[f64], &[f64], &mut [u32]),
+        (new_d, de): (&mut [f64], &mut f64),
+        edges: &mut Vec<EdgeChange>,
+    ) -> bool {
+        let (fy, fx) = self.shape;
+        for (k, &w) in self.idx.iter().enumerate() {
+            slot[w] = k as u32 + 1;
+        }
+        edges.clear();
+        let mut inside = true;
+        'patch: for (k, &w) in self.idx.iter().enumerate() {
+            let (wy, wx) = (w / fx, w % fx);
+            for a in 0..2 {
+                // The edge from w along a, and the edge into w along a.
+                let (fwd, bwd) = if a == 0 {
+                    (
+                        if wy + 1 == fy { wx } else { w + fx },
+                        if wy == 0 { (fy - 1) * fx + wx } else { w - fx },
+                    )
+                } else {
+                    (
+                        if wx + 1 == fx { wy * fx } else { w + 1 },
+                        if wx == 0 { wy * fx + fx - 1 } else { w - 1 },
+                    )
+                };
+                let value = |f: usize| match slot[f] {
+                    0 => fine[f],
+                    j => self.values[j as usize - 1],
+                };
+                let xw = self.values[k];
+                for (from, to, edge) in [(w, fwd, 2 * w + a), (bwd, w, 2 * bwd + a)] {
+                    if to == w && slot[from] != 0 {
+                        // Counted as the forward edge of `from`.
+                        continue;
+                    }
+                    let t = if from == w {
+                        value(to) - xw
+                    } else {
+                        xw - value(from)
+                    };
+                    let Some((r, r1)) = potential_at(q, t, support) else {
+                        inside = false;
+                        break 'patch;
+                    };
+                    *de += r - psi[edge];
+                    let mut outside = None;
+                    for (f, sign) in [(to, 1.0), (from, -1.0)] {
+                        match slot[f] {
+                            0 => outside = Some((f, sign)),
+                            j => new_d[j as usize - 1] += sign * r1,
+                        }
+                    }
+                    edges.push(EdgeChange {
+                        edge,
+                        psi: r,
+                        dpsi: r1,
+                        outside,
+                    });
+                }
+            }
+        }
+        for &w in self.idx {
+            slot[w] = 0;
+        }
+        inside
+    }
 }
 
 /// The per-entry step factors $\bar a_c / \max(a_c(u), \bar a_c/20)$, with
@@ -314,6 +446,9 @@ impl Sampler for LocalMala<'_> {
             fine: Vec::new(),
             rho: Vec::new(),
             drho: Vec::new(),
+            psi: Vec::new(),
+            dpsi: Vec::new(),
+            slot: Vec::new(),
             grad: Vec::new(),
             kappa: Vec::new(),
             scale: Vec::new(),
@@ -364,7 +499,11 @@ impl Sampler for LocalMala<'_> {
         let uniform = s.scale.iter().all(|&f| f == 1.0);
         let k = &tables.self_block;
         let (mut accepted, mut alpha_sum, mut divergent) = (0usize, 0.0, 0usize);
+        let differences = model.differences();
         let mut new_rho = vec![(0.0, 0.0); tables.impulse.len()];
+        let mut new_d = vec![0.0; tables.impulse.len()];
+        let mut new_fine = vec![0.0; tables.impulse.len()];
+        let mut edges: Vec<EdgeChange> = Vec::new();
         let mut idx = Vec::with_capacity(tables.impulse.len());
         let x = s.x.as_slice_mut().expect("standard layout");
         for uy in 0..ny {
@@ -399,19 +538,39 @@ impl Sampler for LocalMala<'_> {
                     gy[c] = gc[c] + kd;
                 }
                 let mut inside = true;
-                for ((slot, &(_, _, h)), &w) in new_rho.iter_mut().zip(&tables.impulse).zip(&idx) {
+                for (k, (&(_, _, h), &w)) in tables.impulse.iter().zip(&idx).enumerate() {
                     let v = s.fine[w] + delta[0] * h[0] + delta[1] * h[1] + delta[2] * h[2];
                     match potential_at(potential, v, support) {
                         Some((r, r1)) => {
                             de += r - s.rho[w];
-                            for c in 0..3 {
-                                gy[c] += r1 * h[c];
-                            }
-                            *slot = (r, r1);
+                            new_rho[k] = (r, r1);
+                            new_d[k] = r1;
+                            new_fine[k] = v;
                         }
                         None => {
                             inside = false;
                             break;
+                        }
+                    }
+                }
+                if inside && let Some(q) = differences {
+                    let patch = Patch {
+                        idx: &idx,
+                        values: &new_fine,
+                        shape: (fy, fx),
+                    };
+                    inside = patch.edge_changes(
+                        q,
+                        support,
+                        (&s.fine, &s.psi, &mut s.slot),
+                        (&mut new_d, &mut de),
+                        &mut edges,
+                    );
+                }
+                if inside {
+                    for (&(_, _, h), &d) in tables.impulse.iter().zip(&new_d) {
+                        for c in 0..3 {
+                            gy[c] += d * h[c];
                         }
                     }
                 }
@@ -445,12 +604,19 @@ impl Sampler for LocalMala<'_> {
                     for c in 0..3 {
                         x[c * plane + p] = y[c];
                     }
-                    for ((&(r, r1), &(_, _, h)), &w) in
-                        new_rho.iter().zip(&tables.impulse).zip(&idx)
+                    for (((&(r, _), &d), &v), &w) in
+                        new_rho.iter().zip(&new_d).zip(&new_fine).zip(&idx)
                     {
-                        s.fine[w] += delta[0] * h[0] + delta[1] * h[1] + delta[2] * h[2];
+                        s.fine[w] = v;
                         s.rho[w] = r;
-                        s.drho[w] = r1;
+                        s.drho[w] = d;
+                    }
+                    for ch in &edges {
+                        if let Some((f, sign)) = ch.outside {
+                            s.drho[f] += sign * (ch.dpsi - s.dpsi[ch.edge]);
+                        }
+                        s.psi[ch.edge] = ch.psi;
+                        s.dpsi[ch.edge] = ch.dpsi;
                     }
                     // (K x)_t(v) += w δ_s for v + (dy, dx) = u.
                     for &(dy, dx, ref w) in &tables.shifts {

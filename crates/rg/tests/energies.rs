@@ -10,8 +10,8 @@ use rand_distr::{Distribution, StandardNormal};
 use wcrg_core::{Energy, FeatureLaplacian, Features, Workspace};
 use wcrg_energy_models::LinearEnergy;
 use wcrg_energy_models::features::{
-    Basis, ChannelCouplings, Concat, ImagePotential, ModulatedStiffness, Modulator,
-    QuadraticCouplings, ScalarPotential,
+    Basis, ChannelCouplings, Composed, Concat, ImagePotential, ModulatedStiffness, Modulator,
+    NeighbourDifferences, QuadraticCouplings, ScalarPotential,
 };
 use wcrg_rg::{
     ConditionalEnergy, ConditionalSpec, Coupling, Couplings, FieldEnergy, Potential, StiffnessSpec,
@@ -40,17 +40,18 @@ fn modulators() -> Vec<Modulator> {
 }
 
 /// A conditional energy with random coefficients and the same energy as a `LinearEnergy`
-/// over the feature blocks (with the coarse-dependent stiffness term if `stiffness`).
+/// over the feature blocks (with the coarse-dependent stiffness term if `stiffness`, the
+/// two-site potential on the finer field's differences if `differences`).
 fn conditional_with(
     m: usize,
     r: usize,
     seed: u64,
-    stiffness: bool,
+    (stiffness, differences): (bool, bool),
 ) -> (ConditionalEnergy, LinearEnergy<Concat>) {
     let split = RgSplit::new(&Wavelet::new("db2").unwrap(), &[2 * m, 2 * m], 0.8).unwrap();
     let cc = ChannelCouplings::window(&[4, m, m], vec![true, true, true, false], r).unwrap();
     let pairs = cc.features().to_vec();
-    let ip = ImagePotential::new(Arc::new(RgReconstruction::new(split)), bumps()).unwrap();
+    let ip = ImagePotential::new(Arc::new(RgReconstruction::new(split.clone())), bumps()).unwrap();
     let mut blocks: Vec<Box<dyn FeatureLaplacian>> = vec![Box::new(cc), Box::new(ip)];
     if stiffness {
         let free = vec![true, true, true, false];
@@ -58,6 +59,18 @@ fn conditional_with(
             ModulatedStiffness::new(&[4, m, m], free, modulators()).unwrap(),
         ));
     }
+    if differences {
+        // Probed at every entry: the oracle does not rely on the tiling of the Gram diagonal.
+        let map = Composed::new(
+            Arc::new(NeighbourDifferences::new(&[2 * m, 2 * m]).unwrap()),
+            Arc::new(RgReconstruction::new(split)),
+        )
+        .unwrap();
+        blocks.push(Box::new(
+            ImagePotential::new(Arc::new(map), bumps()).unwrap(),
+        ));
+    }
+    let n_diff = if differences { bumps().len() } else { 0 };
     let f = Concat::new(blocks).unwrap();
     let n_pot = bumps().len();
     let theta: Array1<f64> = normal(&[f.len()], seed).into_dimensionality().unwrap();
@@ -84,7 +97,17 @@ fn conditional_with(
         .unwrap(),
         stiffness: stiffness.then(|| StiffnessSpec {
             modulators: modulators(),
-            theta: theta.slice(s![pairs.len() + n_pot..]).to_vec(),
+            theta: theta
+                .slice(s![pairs.len() + n_pot..theta.len() - n_diff])
+                .to_vec(),
+        }),
+        differences: differences.then(|| {
+            Potential::new(
+                bumps(),
+                theta.slice(s![theta.len() - n_diff..]).to_vec(),
+                [-8.0, 8.0],
+            )
+            .unwrap()
         }),
     })
     .unwrap();
@@ -94,8 +117,15 @@ fn conditional_with(
 #[test]
 fn conditional_energy_and_detail_gradient_equal_the_feature_oracle() {
     let m = 8;
-    for (r, seed, stiffness) in [(1, 1, false), (2, 2, false), (3, 3, false), (2, 4, true)] {
-        let (cond, oracle) = conditional_with(m, r, seed, stiffness);
+    for (r, seed, terms) in [
+        (1, 1, (false, false)),
+        (2, 2, (false, false)),
+        (3, 3, (false, false)),
+        (2, 4, (true, false)),
+        (2, 5, (false, true)),
+        (1, 6, (true, true)),
+    ] {
+        let (cond, oracle) = conditional_with(m, r, seed, terms);
         let mut ws = Workspace::new();
         let x = normal(&[4, m, m], 10 + seed);
         let mut g = ArrayD::zeros(IxDyn(&[4, m, m]));
@@ -128,8 +158,8 @@ fn conditional_energy_and_detail_gradient_equal_the_feature_oracle() {
 #[test]
 fn conditional_coarse_gradient_matches_central_differences() {
     let m = 8;
-    for stiffness in [false, true] {
-        coarse_gradient_check(&conditional_with(m, 2, 7, stiffness).0, m);
+    for terms in [(false, false), (true, false), (false, true)] {
+        coarse_gradient_check(&conditional_with(m, 2, 7, terms).0, m);
     }
 }
 
@@ -315,7 +345,7 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
 #[test]
 fn conditional_hessian_equals_differences_of_the_gradient() {
     let m = 4;
-    let (cond, _) = conditional_with(m, 1, 11, true);
+    let (cond, _) = conditional_with(m, 1, 11, (true, true));
     let mut ws = Workspace::new();
     let details = normal(&[3, m, m], 40);
     let coarse = normal(&[m, m], 41);
@@ -359,7 +389,7 @@ fn conditional_hessian_equals_differences_of_the_gradient() {
 
 #[test]
 fn stiffness_terms_are_checked_and_older_files_read_without_them() {
-    let (cond, _) = conditional_with(4, 1, 12, true);
+    let (cond, _) = conditional_with(4, 1, 12, (true, false));
     let spec = ConditionalSpec::from(cond.clone());
     // A coefficient too few, or a NaN coefficient, is an error.
     let mut short = spec.clone();
@@ -385,4 +415,55 @@ fn stiffness_terms_are_checked_and_older_files_read_without_them() {
             .iter()
             .all(|&k| k == 0.0)
     );
+}
+
+#[test]
+fn conditional_two_site_terms_round_trip_and_corrupt_ones_are_errors() {
+    let (cond, _) = conditional_with(4, 1, 13, (false, true));
+    let spec = ConditionalSpec::from(cond.clone());
+    let json = serde_json::to_string(&cond).unwrap();
+    assert!(json.contains("\"differences\""));
+    let back: ConditionalEnergy = serde_json::from_str(&json).unwrap();
+    assert_eq!(ConditionalSpec::from(back.clone()), spec);
+    assert_eq!(back.differences(), cond.differences());
+    // Without the key (older files): no two-site term, and a different energy.
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let diffs = value
+        .as_object_mut()
+        .unwrap()
+        .remove("differences")
+        .unwrap();
+    let old: ConditionalEnergy = serde_json::from_value(value.clone()).unwrap();
+    assert!(old.differences().is_none());
+    let (d, c) = (normal(&[3, 4, 4], 2), normal(&[4, 4], 3));
+    let mut ws = Workspace::new();
+    let mut g = ArrayD::zeros(IxDyn(&[3, 4, 4]));
+    let e_new = cond.evaluate(
+        d.view(),
+        c.view(),
+        g.view_mut(),
+        None,
+        Support::Extended,
+        &mut ws,
+    );
+    let e_old = old.evaluate(
+        d.view(),
+        c.view(),
+        g.view_mut(),
+        None,
+        Support::Extended,
+        &mut ws,
+    );
+    assert!((e_new - e_old).abs() > 1e-3 * e_new.abs().max(1.0));
+    // A coefficient too few, or an empty support, is a clear error.
+    let mut short = diffs.clone();
+    short["theta"].as_array_mut().unwrap().pop();
+    value["differences"] = short;
+    let err = serde_json::from_value::<ConditionalEnergy>(value.clone()).unwrap_err();
+    assert!(err.to_string().contains("coefficients"), "{err}");
+    let mut flat = diffs;
+    flat["support"] = serde_json::json!([1.0, 1.0]);
+    value["differences"] = flat;
+    let err = serde_json::from_value::<ConditionalEnergy>(value).unwrap_err();
+    assert!(err.to_string().contains("support"), "{err}");
 }

@@ -10,6 +10,8 @@
 //!   variables ([`wcrg_core::LinearMap`]), e.g. the reconstructed finer field of the RG;
 //! * [`NeighbourDifferences`]: the linear map $x \mapsto (x(u + e_a) - x(u))_a$, for two-site
 //!   potentials as an [`ImagePotential`];
+//! * [`Composed`]: the composition $B\circ C$ of two linear maps with its exact free Gram
+//!   diagonal, e.g. the neighbour differences of the RG's reconstructed finer field;
 //! * [`ModulatedStiffness`]: $\frac12\sum_u x_c(u)^2\rho_k(g(u))$, stiffnesses of the free
 //!   channels that depend on a local function $g$ of the conditioning channels ([`Modulator`]);
 //! * [`Concat`]: the features of several blocks side by side.
@@ -18,6 +20,7 @@
 //! channel axis).
 
 mod channels;
+mod composed;
 mod concat;
 mod differences;
 mod image_potential;
@@ -26,6 +29,7 @@ mod potential;
 mod quadratic;
 
 pub use channels::ChannelCouplings;
+pub use composed::Composed;
 pub use concat::Concat;
 pub use differences::NeighbourDifferences;
 pub use image_potential::ImagePotential;

@@ -40,6 +40,7 @@ pub fn model(n: usize, diag: f64, quartic: [f64; 2], seed: u64) -> ConditionalEn
         potential: Potential::new(Basis::Powers(vec![2, 4]), quartic.to_vec(), [-30.0, 30.0])
             .unwrap(),
         stiffness: None,
+        differences: None,
     })
     .unwrap()
 }
@@ -63,5 +64,15 @@ pub fn with_stiffness(m: ConditionalEnergy, amplitude: f64, seed: u64) -> Condit
     let theta = (0..27).map(|_| amplitude * rng.random::<f64>()).collect();
     let mut spec = ConditionalSpec::from(m);
     spec.stiffness = Some(wcrg_rg::StiffnessSpec { modulators, theta });
+    ConditionalEnergy::new(spec).unwrap()
+}
+
+/// `m` plus a two-site potential $a t^2 + b t^4$ on the finer field's nearest-neighbour
+/// differences.
+#[allow(dead_code)]
+pub fn with_differences(m: ConditionalEnergy, [a, b]: [f64; 2]) -> ConditionalEnergy {
+    let mut spec = ConditionalSpec::from(m);
+    spec.differences =
+        Some(Potential::new(Basis::Powers(vec![2, 4]), vec![a, b], [-40.0, 40.0]).unwrap());
     ConditionalEnergy::new(spec).unwrap()
 }
