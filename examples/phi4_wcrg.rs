@@ -6,6 +6,8 @@
 //!     [--reference FILE.npy]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
 //!     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
+//!     [--conditional-difference-bumps 0] [--conditional-difference-from 2]
+//!     [--conditional-ml-iterations 0] [--conditional-ml-from 2]
 //! ```
 //!
 //! With no arguments: generates 1000 training and 1000 reference fields of 2-D φ⁴ ($\lambda = 1$)
@@ -172,6 +174,14 @@ fn run() -> Res<()> {
             }
         });
     }
+    // The conditional energies' two-site potential and maximum-likelihood refinement (opt-in).
+    config.difference_bumps = args.get("conditional-difference-bumps", config.difference_bumps)?;
+    config.difference_from = args.get("conditional-difference-from", config.difference_from)?;
+    config.conditional_ml_iterations = args.get(
+        "conditional-ml-iterations",
+        config.conditional_ml_iterations,
+    )?;
+    config.conditional_ml_from = args.get("conditional-ml-from", config.conditional_ml_from)?;
     let t = Instant::now();
     let pb = bar(1, "fit");
     let report = |_: &str, done: usize, total: usize| {

@@ -7,7 +7,8 @@
 //! cargo run --release -p wcrg-rg --example conditional_check -- FIELDS.npy \
 //!     [--reference REFERENCE.npy] [--level J] [--symmetric true] [--seed 5] [--steps 50] \
 //!     [--wavelet db2] [--window 2] [--bumps 20] [--stiffness-bumps 0] \
-//!     [--conditional-ml 0] [--conditional-ml-from 2] [--conditional-ml-sweeps 10]
+//!     [--conditional-ml 0] [--conditional-ml-from 2] [--conditional-ml-sweeps 10] \
+//!     [--difference-bumps 0] [--difference-from 2]
 //! ```
 //!
 //! For each level `j` it also prints the one-scale comparison: the generated $x_{j-1}$ (the
@@ -100,6 +101,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "--conditional-ml-sweeps",
         defaults.conditional_ml_sweeps,
     )?;
+    config.difference_bumps = flag(&args, "--difference-bumps", defaults.difference_bumps)?;
+    config.difference_from = flag(&args, "--difference-from", defaults.difference_from)?;
     let t = Instant::now();
     let model = WcrgModel::fit(&config, data.view())?;
     println!("fit: {:.1} s", t.elapsed().as_secs_f64());

@@ -218,6 +218,11 @@ fn bad_data_and_settings_are_errors() {
         &d.slice(s![..20, .., ..]).to_owned(),
     );
     assert!(one.unwrap_err().to_string().contains("stiffness_bumps"));
+    let one = fit(
+        &config().difference_bumps(1),
+        &d.slice(s![..20, .., ..]).to_owned(),
+    );
+    assert!(one.unwrap_err().to_string().contains("difference_bumps"));
     assert!(matches!(
         fit(
             &config().wavelet("db99"),
@@ -645,4 +650,171 @@ fn mean_and_se(v: &[f64]) -> (f64, f64) {
     let m = v.iter().sum::<f64>() / k;
     let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (k - 1.0);
     (m, (var / k).sqrt())
+}
+
+/// $U(x) = \sum_u\frac{m^2}{2}x(u)^2 + \sum_a\sum_u\psi\big(x(u + e_a) - x(u)\big)$,
+/// $\psi(t) = c_2t^2 + c_4t^4$ with $c_2 < 0$, on a periodic square lattice: a field whose local
+/// steps prefer a size ($|t| \approx \sqrt{-c_2/2c_4}$), a law of the differences that quadratic
+/// couplings and on-site potentials cannot make.
+#[derive(Debug, Clone)]
+struct StepField {
+    shape: Vec<usize>,
+    mass2: f64,
+    psi: [f64; 2],
+}
+
+impl Energy for StepField {
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn energy(&self, x: ndarray::ArrayViewD<'_, f64>, ws: &mut Workspace) -> f64 {
+        let mut g = ArrayD::zeros(x.raw_dim());
+        self.energy_and_gradient(x, g.view_mut(), ws)
+    }
+    fn energy_and_gradient(
+        &self,
+        x: ndarray::ArrayViewD<'_, f64>,
+        mut grad: ndarray::ArrayViewMutD<'_, f64>,
+        _ws: &mut Workspace,
+    ) -> f64 {
+        let n = self.shape[0];
+        let x = x.as_slice().unwrap();
+        let g = grad.as_slice_mut().unwrap();
+        let mut e = 0.0;
+        for (gu, &v) in g.iter_mut().zip(x) {
+            e += 0.5 * self.mass2 * v * v;
+            *gu = self.mass2 * v;
+        }
+        for i in 0..n {
+            for j in 0..n {
+                let u = i * n + j;
+                for w in [((i + 1) % n) * n + j, i * n + (j + 1) % n] {
+                    let t = x[w] - x[u];
+                    let [c2, c4] = self.psi;
+                    e += c2 * t * t + c4 * t.powi(4);
+                    let d = 2.0 * c2 * t + 4.0 * c4 * t.powi(3);
+                    g[w] += d;
+                    g[u] -= d;
+                }
+            }
+        }
+        e
+    }
+}
+
+/// `n` independent fields of [`StepField`] (32², m² = 0.5, ψ(t) = −t²/4 + t⁴/4): one MALA
+/// chain each from
+/// white noise, 3000 steps, its last state.
+fn step_field_data(n: usize, seed: u64) -> Array3<f64> {
+    use wcrg_core::Sampler;
+    let energy = StepField {
+        shape: vec![32, 32],
+        mass2: 0.5,
+        psi: [-0.25, 0.25],
+    };
+    use rand_distr::Distribution;
+    let mala = wcrg_samplers::Mala::new(energy, 0.01).unwrap();
+    let streams = wcrg_core::rng::Streams::new(seed);
+    let mut out = Array3::zeros((n, 32, 32));
+    let mut acceptance = 0.0;
+    for (f, mut slot) in out.outer_iter_mut().enumerate() {
+        let (mut rng, mut ws) = (streams.rng(f as u64), Workspace::new());
+        // From white noise (from the mode, MALA's first proposals are all rejected).
+        let x0 = ArrayD::from_shape_simple_fn(IxDyn(&[32, 32]), || {
+            let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
+            0.5 * z
+        });
+        let mut state = mala.init(x0, &mut ws).unwrap();
+        for _ in 0..3000 {
+            acceptance += mala
+                .step(&mut state, &mut rng, &mut ws)
+                .acceptance_probability;
+        }
+        slot.assign(&mala.position(&state));
+    }
+    let acceptance = acceptance / (3000 * n) as f64;
+    assert!(acceptance > 0.4, "data chains' acceptance {acceptance}");
+    out
+}
+
+/// Per-field kurtosis of the nearest-neighbour differences (both axes): `(mean, SE)`.
+fn difference_kurtosis(fields: ndarray::ArrayView3<'_, f64>) -> (f64, f64) {
+    let per_field: Vec<f64> = fields
+        .outer_iter()
+        .map(|f| {
+            let n = f.shape()[0];
+            let mut t = Vec::with_capacity(2 * n * n);
+            for i in 0..n {
+                for j in 0..n {
+                    t.push(f[[(i + 1) % n, j]] - f[[i, j]]);
+                    t.push(f[[i, (j + 1) % n]] - f[[i, j]]);
+                }
+            }
+            let k = t.len() as f64;
+            let mean = t.iter().sum::<f64>() / k;
+            let m2 = t.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / k;
+            t.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / k / (m2 * m2)
+        })
+        .collect();
+    mean_and_se(&per_field)
+}
+
+/// On fields whose local steps prefer a size (platykurtic differences, kurtosis 2.32), the
+/// conditional energy with the two-site potential on $x_0$'s differences (score matching alone)
+/// generates, given the data's coarse fields, differences whose kurtosis is within 2 % of the
+/// data's (measured: 1.3 %, 8 SE); without the term they miss it by more than 10 % (25 %,
+/// over 100 SE): the couplings and the on-site potential cannot set the law of local steps.
+/// The fitted model saves and loads back with the term.
+#[test]
+fn a_two_site_conditional_potential_sets_the_law_of_local_steps() {
+    let data = step_field_data(400, 23);
+    let mut cfg = WcrgConfig::default()
+        .coarsest(16)
+        .window(1)
+        .bumps(10)
+        .coarse_model(wcrg_rg::CoarseModel::Gaussian);
+    cfg.coarse_ml_iterations = 0;
+    cfg.difference_from = 1;
+    let sampling = SamplingConfig::new(400, 6).steps(100).adapt_steps(100);
+    let want = difference_kurtosis(data.view());
+    // (relative error, standard errors) without and with the term.
+    let mut err = [(0.0, 0.0); 2];
+    for (slot, k) in [(0, 0), (1, 12)] {
+        let m = WcrgModel::fit(&cfg.clone().difference_bumps(k), data.view()).unwrap();
+        assert_eq!(m.scales()[0].conditional.differences().is_some(), k > 0);
+        let p = m.decompose(data.view()).unwrap();
+        let coarse = p.0[1].view().into_dimensionality::<Ix3>().unwrap();
+        let g = m.sample_given(coarse, 1, &sampling).unwrap();
+        let fields = g.fields.view().into_dimensionality::<Ix3>().unwrap();
+        let got = difference_kurtosis(fields);
+        err[slot] = (got.0 / want.0 - 1.0, (got.0 - want.0) / got.1.hypot(want.1));
+        println!(
+            "difference bumps {k}: kurtosis of the steps {:.4} ± {:.4}, data {:.4} ± {:.4} \
+             ({:+.2} %, {:.1} SE)",
+            got.0,
+            got.1,
+            want.0,
+            want.1,
+            100.0 * err[slot].0,
+            err[slot].1
+        );
+        if k > 0 {
+            let path =
+                std::env::temp_dir().join(format!("wcrg-rg-two-site-{}.json", std::process::id()));
+            m.save(&path).unwrap();
+            let back = WcrgModel::load(&path).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            let some = data.slice(s![..5, .., ..]);
+            assert_eq!(m.energies(some).unwrap(), back.energies(some).unwrap());
+        }
+    }
+    // The data's steps are far from Gaussian (kurtosis 3).
+    assert!((want.0 - 3.0).abs() > 0.3, "data kurtosis {}", want.0);
+    assert!(err[0].0.abs() > 0.10, "without the term: {:?}", err[0]);
+    assert!(
+        err[1].0.abs() < 0.02 && err[1].1.abs() < err[0].1.abs() / 5.0,
+        "with the term: {:?} (without: {:?})",
+        err[1],
+        err[0]
+    );
 }
