@@ -123,9 +123,22 @@
 //! within 1.1 % in every bin (3.2 % by score matching). But the law of the differences is not
 //! among its features, and from the data's 8 × 8 fields the final spectrum stays as far off:
 //! −1.8 % at |k| = 5–7, +1.65 % at |k| = 20 (5.2 SE), against +1.7 % (6.1 SE) without it, with
-//! a fit about 1.5–2 times slower. So it is off by default. The term this points to is a two-site
-//! potential on the neighbour differences of $x_{j-1}$ at the coarser scales, fitted so that its
-//! moments match, as the coarsest field's two-site term does.
+//! a fit about 1.5–2 times slower. So it is off by default.
+//!
+//! The term this points to, a two-site potential on the neighbour differences of $x_{j-1}$
+//! ([`WcrgConfig::difference_bumps`], [`ConditionalSpec::differences`]), is built in and off by
+//! default. Fitted with the refinement at scales 2 and 3 (12 bumps, same run), it matches the
+//! local statistic: the neighbour-difference kurtosis of $x_2$ given $x_3$ is 3.888 ± 0.007
+//! against 3.897 (−1.0 SE, was 12 SE), of $x_1$ given $x_2$ 3.600 ± 0.003 against 3.587
+//! (3.3 SE, was 26 SE); the one-scale spectra are within 1.2 % ($x_2$) and 1.4 % ($x_1$, but
+//! for the few-mode corner bin). The values' kurtosis moves the other way (−4.9 and −3.6 SE, was
+//! within 2.2). And the compounded spectrum from the data's 8 × 8 fields keeps its peak:
+//! +1.3–1.7 % at |k| = 19–21 (5.6 SE; from the data's 16 × 16 fields 1.6 %, 3.7 SE), though it
+//! shrinks beyond (|k| = 22–34 within 0.9 %, were up to 1.6 %). With score matching alone the
+//! term barely moves the statistic (26 → 22 SE at scale 2). The fit takes several times longer
+//! (about 5 minutes with score matching alone, 15 with the refinement while a second job shared
+//! the two cores, against 3). So the excess at |k| ≈ 20 is not only the law of the local steps
+//! either.
 //!
 //! Tried without success on the run of the table (same measure, scales 3, 2, 1): windows of
 //! radius 3 (+1.6 % at |k| = 20, 6.1 SE), 40 bumps (+2.1 %, 6.7 SE), the db4 wavelet (+7.8 % at
