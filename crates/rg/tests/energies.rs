@@ -438,22 +438,17 @@ fn conditional_two_site_terms_round_trip_and_corrupt_ones_are_errors() {
     let (d, c) = (normal(&[3, 4, 4], 2), normal(&[4, 4], 3));
     let mut ws = Workspace::new();
     let mut g = ArrayD::zeros(IxDyn(&[3, 4, 4]));
-    let e_new = cond.evaluate(
-        d.view(),
-        c.view(),
-        g.view_mut(),
-        None,
-        Support::Extended,
-        &mut ws,
-    );
-    let e_old = old.evaluate(
-        d.view(),
-        c.view(),
-        g.view_mut(),
-        None,
-        Support::Extended,
-        &mut ws,
-    );
+    let mut energy = |e: &ConditionalEnergy| {
+        e.evaluate(
+            d.view(),
+            c.view(),
+            g.view_mut(),
+            None,
+            Support::Extended,
+            &mut ws,
+        )
+    };
+    let (e_new, e_old) = (energy(&cond), energy(&old));
     assert!((e_new - e_old).abs() > 1e-3 * e_new.abs().max(1.0));
     // A coefficient too few, or an empty support, is a clear error.
     let mut short = diffs.clone();

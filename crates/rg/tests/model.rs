@@ -419,6 +419,18 @@ fn a_two_site_coarsest_model_fits_saves_and_differentiates() {
 /// $\bar x_c(u) \sim N\big(0, \sigma^2(x_1(u))\big)$ with
 /// $\sigma^2(t) = 0.25 + 1.5\,e^{-2t^2}$ and $x_1(u) \sim N(0, 1)$, all independent; $x_0$ is
 /// their orthogonal (db2) merge. Returns the fields.
+/// One conditional scale over a 16 × 16 Gaussian coarsest field (no refinement), radius-1
+/// windows, 10 bumps: the synthetic tests' ansatz on 32 × 32 fields.
+fn one_scale_config() -> WcrgConfig {
+    let mut cfg = WcrgConfig::default()
+        .coarsest(16)
+        .window(1)
+        .bumps(10)
+        .coarse_model(wcrg_rg::CoarseModel::Gaussian);
+    cfg.coarse_ml_iterations = 0;
+    cfg
+}
+
 fn modulated_data(n: usize, seed: u64) -> Array3<f64> {
     use rand::SeedableRng;
     use rand_distr::{Distribution, StandardNormal};
@@ -489,13 +501,7 @@ fn binned_detail_power(p: &wcrg_rg::Pyramid, edges: [f64; 2]) -> [(f64, f64); 3]
 #[test]
 fn a_coarse_dependent_stiffness_follows_the_detail_variance() {
     let data = modulated_data(400, 17);
-    let mut cfg = WcrgConfig::default()
-        .coarsest(16)
-        .window(1)
-        .bumps(10)
-        .coarse_model(wcrg_rg::CoarseModel::Gaussian)
-        .stiffness_bumps(6);
-    cfg.coarse_ml_iterations = 0;
+    let cfg = one_scale_config().stiffness_bumps(6);
     let sampling = SamplingConfig::new(400, 3).steps(60).adapt_steps(100);
     let mut worst = [0.0f64; 2];
     for (slot, k) in [(0, 6), (1, 0)] {
@@ -571,12 +577,7 @@ fn maximum_likelihood_matches_the_conditional_moments_where_score_matching_does_
     // ansatz is not exact, and score matching misses the marginal law of x_0 (the moments of
     // the potential's bumps), which maximum likelihood matches given the data's coarse fields.
     let data = modulated_data(400, 19);
-    let mut cfg = WcrgConfig::default()
-        .coarsest(16)
-        .window(1)
-        .bumps(10)
-        .coarse_model(wcrg_rg::CoarseModel::Gaussian);
-    cfg.coarse_ml_iterations = 0;
+    let mut cfg = one_scale_config();
     cfg.conditional_ml_from = 1;
     cfg.conditional_ml_chains = 400;
     let sampling = SamplingConfig::new(400, 4).steps(60).adapt_steps(100);
@@ -768,12 +769,7 @@ fn difference_kurtosis(fields: ndarray::ArrayView3<'_, f64>) -> (f64, f64) {
 #[test]
 fn a_two_site_conditional_potential_sets_the_law_of_local_steps() {
     let data = step_field_data(400, 23);
-    let mut cfg = WcrgConfig::default()
-        .coarsest(16)
-        .window(1)
-        .bumps(10)
-        .coarse_model(wcrg_rg::CoarseModel::Gaussian);
-    cfg.coarse_ml_iterations = 0;
+    let mut cfg = one_scale_config();
     cfg.difference_from = 1;
     let sampling = SamplingConfig::new(400, 6).steps(100).adapt_steps(100);
     let want = difference_kurtosis(data.view());
