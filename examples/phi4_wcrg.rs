@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
-//!     [--seed 0] [--steps 50] [--kernel local|mala] [--out wcrg-output] [--data FILE.npy]
+//!     [--seed 0] [--fit-seed 0] [--steps 50] [--kernel local|mala] [--out wcrg-output] [--data FILE.npy]
 //!     [--reference FILE.npy]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
 //!     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
@@ -156,6 +156,7 @@ fn run() -> Res<()> {
         .bumps(args.get("bumps", defaults.bumps)?)
         .symmetric(args.get("symmetric", args.path("data").is_none())?);
     let mut config = config;
+    config.seed = args.get("fit-seed", config.seed)?;
     config.coarse_ml_iterations = args.get("coarse-ml-iterations", config.coarse_ml_iterations)?;
     config.coarse_ml_steps = args.get("coarse-ml-steps", config.coarse_ml_steps)?;
     // The coarsest field's two-site potential: `--difference-bumps 0` leaves it out.

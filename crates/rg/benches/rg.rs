@@ -1,13 +1,15 @@
 //! Cost of the conditional samplers at one scale of a 64² field (32 × 32 coarse sites, radius-2
 //! windows, db2): one sweep of single-site Langevin moves against one global MALA step and one
-//! full energy-and-gradient evaluation. `cargo bench -p wcrg-rg`.
+//! full energy-and-gradient evaluation; and the coarsest field's energy (couplings of every
+//! shift) on 8 × 8 and 16 × 16 fields, the inner loop of its maximum-likelihood refinement.
+//! `cargo bench -p wcrg-rg`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use wcrg_core::{Energy, Sampler, Workspace};
-use wcrg_rg::{ConditionalEnergy, Conditioned, LocalMala};
+use wcrg_rg::{ConditionalEnergy, Conditioned, Coupling, Couplings, FieldEnergy, LocalMala};
 use wcrg_samplers::Mala;
 
 #[path = "../tests/support/conditional.rs"]
@@ -41,6 +43,30 @@ fn bench(c: &mut Criterion) {
     g.bench_function("energy and gradient", |b| {
         b.iter(|| cond.energy_and_gradient(x0.view(), grad.view_mut(), &mut ws))
     });
+    g.finish();
+
+    let mut g = c.benchmark_group("coarsest field, all shifts");
+    for side in [8usize, 16] {
+        let couplings: Vec<Coupling> = (0..side as isize)
+            .flat_map(|a| (0..side as isize).map(move |b| [a, b]))
+            .map(|shift| Coupling {
+                c: 0,
+                d: 0,
+                shift,
+                theta: if shift == [0, 0] { 4.0 } else { 0.01 },
+            })
+            .collect();
+        let e = FieldEnergy::new(
+            Couplings::new(vec![true], [side, side], couplings).unwrap(),
+            None,
+        )
+        .unwrap();
+        let x = ArrayD::from_shape_simple_fn(IxDyn(&[side, side]), || rng.random::<f64>() - 0.5);
+        let mut grad = ArrayD::zeros(IxDyn(&[side, side]));
+        g.bench_function(format!("energy and gradient {side}x{side}"), |b| {
+            b.iter(|| e.energy_and_gradient(x.view(), grad.view_mut(), &mut ws))
+        });
+    }
     g.finish();
 }
 

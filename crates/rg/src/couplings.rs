@@ -274,3 +274,106 @@ fn shifted_axpy(dst: &mut [f64], src: &[f64], ny: usize, nx: usize, dy: usize, d
         tail.iter_mut().zip(&s[..dx]).for_each(|(o, v)| *o += w * v);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quadratic form $\sum\theta\frac12\sum_u x_c(u)x_d(u - s)$ by its definition.
+    fn naive(spec: &CouplingsSpec, x: &[f64]) -> f64 {
+        let [ny, nx] = spec.spatial;
+        let at = |c: usize, i: isize, j: isize| {
+            let (i, j) = (
+                i.rem_euclid(ny as isize) as usize,
+                j.rem_euclid(nx as isize) as usize,
+            );
+            x[c * ny * nx + i * nx + j]
+        };
+        let mut e = 0.0;
+        for cp in &spec.couplings {
+            for i in 0..ny as isize {
+                for j in 0..nx as isize {
+                    e += 0.5
+                        * cp.theta
+                        * at(cp.c, i, j)
+                        * at(cp.d, i - cp.shift[0], j - cp.shift[1]);
+                }
+            }
+        }
+        e
+    }
+
+    /// Every shift (the coarsest field's all-pairs couplings) and a few shifts, on square and
+    /// non-square grids: energy against the definition, gradient and Hessian against central
+    /// differences of it.
+    #[test]
+    fn stencils_equal_the_definition() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        // (rows, columns, every shift)
+        for (ny, nx, all) in [
+            (16, 16, true),
+            (12, 24, true),
+            (16, 16, false),
+            (6, 10, true),
+        ] {
+            let shifts: Vec<[isize; 2]> = if all {
+                (0..ny as isize)
+                    .flat_map(|a| (0..nx as isize).map(move |b| [a, b]))
+                    .collect()
+            } else {
+                vec![[0, 0], [1, 0], [0, 1], [1, -1]]
+            };
+            let couplings: Vec<Coupling> = shifts
+                .iter()
+                .map(|&shift| Coupling {
+                    c: 0,
+                    d: 0,
+                    shift,
+                    theta: next(),
+                })
+                .collect();
+            let cp = Couplings::new(vec![true], [ny, nx], couplings).unwrap();
+            let x: Vec<f64> = (0..ny * nx).map(|_| next()).collect();
+            let (mut g, mut s) = (vec![0.0; ny * nx], Vec::new());
+            let e = cp.energy_and_gradient(&x, &mut g, &mut s);
+            let want = naive(&cp.spec, &x);
+            assert!(
+                (e - want).abs() < 1e-12 * want.abs().max(1.0),
+                "{e} vs {want}"
+            );
+            let h = 1e-6;
+            let mut hv = vec![0.0; ny * nx];
+            let v: Vec<f64> = (0..ny * nx).map(|_| next()).collect();
+            cp.hessian_apply(&v, &mut hv);
+            for u in [0, 1, nx, ny * nx - 1] {
+                let (mut xp, mut xm) = (x.clone(), x.clone());
+                xp[u] += h;
+                xm[u] -= h;
+                let fd = (naive(&cp.spec, &xp) - naive(&cp.spec, &xm)) / (2.0 * h);
+                assert!(
+                    (fd - g[u]).abs() < 1e-7,
+                    "{ny}x{nx} site {u}: {fd} vs {}",
+                    g[u]
+                );
+                // (K v)_u as the derivative of the gradient along v.
+                let xv: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + h * b).collect();
+                let xw: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a - h * b).collect();
+                let (mut gp, mut gm) = (vec![0.0; ny * nx], vec![0.0; ny * nx]);
+                cp.energy_and_gradient(&xv, &mut gp, &mut s);
+                cp.energy_and_gradient(&xw, &mut gm, &mut s);
+                let fd = (gp[u] - gm[u]) / (2.0 * h);
+                assert!(
+                    (fd - hv[u]).abs() < 1e-7,
+                    "{ny}x{nx} Hv at {u}: {fd} vs {}",
+                    hv[u]
+                );
+            }
+        }
+    }
+}

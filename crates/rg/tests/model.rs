@@ -360,14 +360,27 @@ fn sampling_given_coarse_fields_keeps_them_and_rejects_bad_input() {
     assert!(err(m.sample_given(nan.view(), 1, &cfg)).contains("non-finite"));
 }
 
+/// Whether the shared model's coarsest energy was refined by maximum likelihood.
+fn default_refined(m: &WcrgModel) -> bool {
+    m.coarsest_fit()
+        .refinement
+        .as_ref()
+        .is_some_and(|r| r.iterations == 30)
+}
+
 #[test]
 fn a_two_site_coarsest_model_fits_saves_and_differentiates() {
     use wcrg_rg::CoarseModel;
-    let cfg = config().coarse_model(CoarseModel::TwoSite {
+    let mut cfg = config().coarse_model(CoarseModel::TwoSite {
         bumps: 10,
         difference_bumps: 8,
     });
+    // Score matching alone: the shared model (the default two-site coarsest model) is the one
+    // whose maximum-likelihood refinement the other tests exercise.
+    cfg.coarse_ml_iterations = 0;
     let m = WcrgModel::fit(&cfg, data().view()).unwrap();
+    assert!(m.coarsest_fit().refinement.is_none());
+    assert!(default_refined(model()));
     let d = m.coarsest().differences().expect("the two-site term");
     assert_eq!(d.theta().len(), 8);
     // Features: couplings of all shifts, 10 on-site and 8 two-site bumps (the default model
@@ -714,25 +727,33 @@ fn step_field_data(n: usize, seed: u64) -> Array3<f64> {
         psi: [-0.25, 0.25],
     };
     use rand_distr::Distribution;
+    use rayon::prelude::*;
     let mala = wcrg_samplers::Mala::new(energy, 0.01).unwrap();
     let streams = wcrg_core::rng::Streams::new(seed);
     let mut out = Array3::zeros((n, 32, 32));
-    let mut acceptance = 0.0;
-    for (f, mut slot) in out.outer_iter_mut().enumerate() {
-        let (mut rng, mut ws) = (streams.rng(f as u64), Workspace::new());
-        // From white noise (from the mode, MALA's first proposals are all rejected).
-        let x0 = ArrayD::from_shape_simple_fn(IxDyn(&[32, 32]), || {
-            let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
-            0.5 * z
-        });
-        let mut state = mala.init(x0, &mut ws).unwrap();
-        for _ in 0..3000 {
-            acceptance += mala
-                .step(&mut state, &mut rng, &mut ws)
-                .acceptance_probability;
-        }
-        slot.assign(&mala.position(&state));
-    }
+    // One stream per field, so the fields do not depend on the number of threads.
+    let acceptance: f64 = out
+        .outer_iter_mut()
+        .into_par_iter()
+        .enumerate()
+        .map(|(f, mut slot)| {
+            let (mut rng, mut ws) = (streams.rng(f as u64), Workspace::new());
+            // From white noise (from the mode, MALA's first proposals are all rejected).
+            let x0 = ArrayD::from_shape_simple_fn(IxDyn(&[32, 32]), || {
+                let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
+                0.5 * z
+            });
+            let mut state = mala.init(x0, &mut ws).unwrap();
+            let mut acceptance = 0.0;
+            for _ in 0..3000 {
+                acceptance += mala
+                    .step(&mut state, &mut rng, &mut ws)
+                    .acceptance_probability;
+            }
+            slot.assign(&mala.position(&state));
+            acceptance
+        })
+        .sum();
     let acceptance = acceptance / (3000 * n) as f64;
     assert!(acceptance > 0.4, "data chains' acceptance {acceptance}");
     out
