@@ -308,13 +308,9 @@ mod tests {
     /// differences of it.
     #[test]
     fn stencils_equal_the_definition() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut next = || rng.random::<f64>() - 0.5;
         // (rows, columns, every shift)
         for (ny, nx, all) in [
             (16, 16, true),

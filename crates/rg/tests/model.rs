@@ -360,14 +360,6 @@ fn sampling_given_coarse_fields_keeps_them_and_rejects_bad_input() {
     assert!(err(m.sample_given(nan.view(), 1, &cfg)).contains("non-finite"));
 }
 
-/// Whether the shared model's coarsest energy was refined by maximum likelihood.
-fn default_refined(m: &WcrgModel) -> bool {
-    m.coarsest_fit()
-        .refinement
-        .as_ref()
-        .is_some_and(|r| r.iterations == 30)
-}
-
 #[test]
 fn a_two_site_coarsest_model_fits_saves_and_differentiates() {
     use wcrg_rg::CoarseModel;
@@ -380,7 +372,8 @@ fn a_two_site_coarsest_model_fits_saves_and_differentiates() {
     cfg.coarse_ml_iterations = 0;
     let m = WcrgModel::fit(&cfg, data().view()).unwrap();
     assert!(m.coarsest_fit().refinement.is_none());
-    assert!(default_refined(model()));
+    let refined = model().coarsest_fit().refinement.as_ref();
+    assert!(refined.is_some_and(|r| r.iterations == 30));
     let d = m.coarsest().differences().expect("the two-site term");
     assert_eq!(d.theta().len(), 8);
     // Features: couplings of all shifts, 10 on-site and 8 two-site bumps (the default model
