@@ -395,7 +395,8 @@ mod tests {
             let mut stencil = cp.clone();
             assert_eq!(stencil.dense.is_some(), all && ny * nx <= DENSE_MAX);
             stencil.dense = None;
-            let (mut gs, mut hs, mut hd) = (vec![0.0; ny * nx], vec![0.0; ny * nx], vec![0.0; ny * nx]);
+            let (mut gs, mut hs, mut hd) =
+                (vec![0.0; ny * nx], vec![0.0; ny * nx], vec![0.0; ny * nx]);
             let es = stencil.energy_and_gradient(&x, &mut gs, &mut s);
             stencil.hessian_apply(&x, &mut hs);
             cp.hessian_apply(&x, &mut hd);

@@ -33,7 +33,11 @@ pub struct SamplingConfig {
     /// Warm-up steps of each coarsest-field chain.
     pub coarse_warmup: usize,
     /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
-    /// field (a 16 × 16 field takes 4 times as many: its slowest modes relax more slowly).
+    /// field (a 16 × 16 field takes 4 times as many: its slowest modes relax more slowly). The
+    /// default, 3000, is about three times the τ_int of the magnetisation of an 8 × 8 coarsest
+    /// field at β_c (about 10³ steps), so that consecutive samples of a chain are nearly
+    /// independent and the report's standard errors, which assume independent fields, hold for
+    /// the lowest modes too.
     pub coarse_steps: usize,
     /// MALA steps of step-size adaptation (dual averaging) per adaptation chain and phase,
     /// before sampling (the coarsest field, and the conditional scales under
@@ -84,9 +88,9 @@ impl Default for SamplingConfig {
             seed: 0,
             kernel: DetailKernel::LocalSweeps,
             steps: 50,
-            coarse_chains: 32,
+            coarse_chains: 128,
             coarse_warmup: 5000,
-            coarse_steps: 1000,
+            coarse_steps: 3000,
             adapt_steps: 300,
             adapt_sweeps: default_adapt_sweeps(),
             adapt_chains: 4,

@@ -8,12 +8,11 @@
 //! held-out fields. L = 32 runs in the test suite, L = 64 in the release-mode slow tests
 //! (`cargo test --release -p wcrg-rg -- --ignored`).
 //!
-//! Two slow tests hold a wider spectrum tolerance, the measured limitation of the default ansatz
+//! One slow test holds a wider spectrum tolerance, the measured limitation of the default ansatz
 //! (every other criterion at the bars above): L = 64 in the ordered phase (β = 1.0), where the
-//! bin |k| = 3 comes out 10.0 % low (4.5 standard errors; the training set itself is 5.5 % off
-//! the reference there) with 1000 fields, and L = 128 at β_c with 500 fields, where the bin
-//! |k| = 10 comes out 6.3 % high (5.4 standard errors). The 128² run takes about 15 minutes on
-//! 2 cores, mostly the ground truth.
+//! bins |k| = 3 and 4 come out 10.3 % and 6.9 % low (4.5 and 4.1 standard errors; the training
+//! set itself is 5.5 % off the reference there) with 1000 fields. The 128² run takes about
+//! 9 minutes on 2 cores, most of it the fit (the coarsest field's refinement).
 
 use ndarray::Ix3;
 use wcrg_energy_models::Phi4;
@@ -53,6 +52,19 @@ fn acceptance_with(l: usize, beta: f64, n: usize, seed: u64, spectrum_tol: f64) 
     // the fluctuation the model inherits from its training set.
     let floor = Report::compare(&model, train.view(), reference.view(), None).unwrap();
     println!("noise floor (training vs reference)\n{}", floor.summary());
+    // The bins beyond the issue's bar (5 % and 3 standard errors), for the test's log.
+    for b in r
+        .power_spectrum
+        .iter()
+        .filter(|b| b.rel_err > 0.05 && b.z > 3.0)
+    {
+        println!(
+            "beyond the bar: |k| = {}: {:+.1} %, {:.1} SE",
+            b.k,
+            100.0 * (b.generated[0] - b.reference[0]) / b.reference[0],
+            b.z
+        );
+    }
     for b in &r.power_spectrum {
         assert!(
             b.rel_err <= spectrum_tol || b.z <= 3.0,
@@ -86,13 +98,13 @@ fn phi4_l32_disordered() {
     acceptance(32, 0.8, 500, 1);
 }
 
-/// Known limitation, measured: at β_c the ansatz's intermediate wavelengths carry too much power
-/// (1–3 % at 64² with 4000 fields, see the crate docs; at 32² with 500 fields the bin |k| = 6
-/// comes out 6.5 % high, 3.7 standard errors), so this test holds the bias below 10 %. At 64²
-/// (below) the 5 % bar holds.
+/// At 32² and 500 fields every bin holds the bar at β_c (measured: the largest deviation 2.2
+/// standard errors; the largest relative error 12.2 %, in a few-mode bin noisier than that).
+/// With 4000 fields the ansatz's intermediate wavelengths show 1–3 % too much power at 64²
+/// (see the crate docs).
 #[test]
 fn phi4_l32_critical() {
-    acceptance_with(32, 0.922, 500, 2, 0.10);
+    acceptance(32, 0.922, 500, 2);
 }
 
 #[test]
@@ -106,29 +118,30 @@ fn phi4_l64_disordered() {
     acceptance(64, 0.8, 1000, 4);
 }
 
-/// At 64² with 1000 fields the 5 % bar holds at β_c (measured: every bin within 3.3 %, the
-/// largest deviation 4.5 standard errors).
+/// At 64² with 1000 fields the 5 % bar holds at β_c (measured: every bin within 4.0 %, the
+/// largest deviation 4.7 standard errors).
 #[test]
 #[ignore = "slow: release-mode acceptance at L = 64"]
 fn phi4_l64_critical() {
     acceptance(64, 0.922, 1000, 5);
 }
 
-/// Known limitation, measured: in the ordered phase at 64² the bin |k| = 3 comes out 10.0 % low
-/// (4.5 standard errors; the training fields are 5.5 % off the reference there), so this test
-/// holds the spectrum to 12 %.
+/// Known limitation, measured: in the ordered phase at 64² the bins |k| = 3 and 4 come out
+/// 10.3 % and 6.9 % low (4.5 and 4.1 standard errors; the training fields are 5.5 % off the
+/// reference there), so this test holds the spectrum to 12 %.
 #[test]
 #[ignore = "slow: release-mode acceptance at L = 64"]
 fn phi4_l64_ordered() {
     acceptance_with(64, 1.0, 1000, 6, 0.12);
 }
 
-/// Known limitation, measured: at 128², β_c, the bin |k| = 10 comes out 6.3 % high (5.4 standard
-/// errors), so this test holds the spectrum to 8 %; every other criterion holds at its bar.
+/// At 128², β_c, with 500 fields every bin holds the bar (measured: the largest deviation 4.7
+/// standard errors in a bin within 5 %; the largest relative error 13.8 %, in a few-mode bin
+/// within 3 standard errors).
 #[test]
-#[ignore = "slow: release-mode acceptance at L = 128 (about 15 minutes on 2 cores)"]
+#[ignore = "slow: release-mode acceptance at L = 128 (about 9 minutes on 2 cores)"]
 fn phi4_l128_critical() {
-    acceptance_with(128, 0.922, 500, 7, 0.08);
+    acceptance(128, 0.922, 500, 7);
 }
 
 /// No critical slowing down (issue #5): at β_c, the integrated autocorrelation time of every
