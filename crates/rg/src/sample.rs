@@ -34,10 +34,10 @@ pub struct SamplingConfig {
     pub coarse_warmup: usize,
     /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
     /// field (a 16 × 16 field takes 4 times as many: its slowest modes relax more slowly). The
-    /// default, 3000, is about three times the τ_int of the magnetisation of an 8 × 8 coarsest
-    /// field at β_c (about 10³ steps), so that consecutive samples of a chain are nearly
-    /// independent and the report's standard errors, which assume independent fields, hold for
-    /// the lowest modes too.
+    /// default, 3000, is three times the τ_int of the magnetisation of an 8 × 8 coarsest field
+    /// at β_c measured without the sign flips (about 10³ steps; with them
+    /// [`WcrgModel::mixing_times`] finds about 180 for its square), so that consecutive samples
+    /// of a chain are nearly independent, as the report's standard errors assume.
     pub coarse_steps: usize,
     /// MALA steps of step-size adaptation (dual averaging) per adaptation chain and phase,
     /// before sampling (the coarsest field, and the conditional scales under
