@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
-//!     [--seed 0] [--fit-seed 0] [--steps 50] [--kernel local|mala] [--out wcrg-output]
-//!     [--data FILE.npy] [--reference FILE.npy]
+//!     [--seed 0] [--fit-seed 0] [--sample-seed 17] [--steps 50] [--kernel local|mala]
+//!     [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
 //!     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
 //!     [--conditional-difference-bumps 0] [--conditional-difference-from 2]
