@@ -63,16 +63,16 @@
 //!
 //! The lowest bins also move from run to run: the coarsest field's refinement and generation
 //! run random chains (`phi4_wcrg --fit-seed`, `--sample-seed`), and any change of rounding
-//! changes their trajectories. With the earlier generation (32 coarsest chains thinned by 1000 steps),
-//! six fits of the demo's data (fit seeds 0, 1, 2, each with two equivalent summation orders of
-//! the coarsest couplings) gave |k| = 1 within 4.2–16.6 % and Binder cumulants 0.5992–0.6140
-//! (mean 0.6056, standard deviation 0.0065, against a standard error of 0.0034 for one
-//! generation), centred on the training fields' 0.6051. With the present defaults (128 chains
+//! changes their trajectories. With the earlier generation (32 coarsest chains thinned by 1000
+//! steps), six fits of the demo's data (fit seeds 0, 1, 2, each with two equivalent summation
+//! orders of the coarsest couplings) gave |k| = 1 within 4.2–16.6 % and Binder cumulants
+//! 0.5992–0.6140 (mean 0.6056, standard deviation 0.0065, against a standard error of 0.0034
+//! for one generation), centred on the training fields' 0.6051. With the present defaults (128 chains
 //! thinned by 3000 steps) fit seeds 0, 1, 2 gave |k| = 1 at 10.0, 8.6 and 10.3 % (2.2, 1.9 and
 //! 2.3 standard errors) and Binder cumulants 0.6084, 0.6084 and 0.6063: each close to the
 //! training fields' own offset from the reference (9.2 %, 0.6051), every bin |k| ≥ 3 within
 //! 4.7 %. Three runs show a smaller spread but cannot say how much smaller.
-
+//!
 //! With 4000 fields per set the noise floor drops to about 2 % and the model's own errors show
 //! (`phi4_wcrg --n 4000`, two independent training/reference pairs; generated vs reference):
 //!
