@@ -57,7 +57,7 @@ pub struct Couplings {
 
 /// Fields of at most this many values, with every channel free, whose couplings have at least
 /// a quarter as many stencil terms as sites, apply their quadratic form as a dense matrix–vector
-/// product (SIMD, about 2.4 times faster than the stencils on the coarsest field's all-pairs
+/// product (SIMD, 2.4–3 times faster than the stencils on the coarsest field's all-pairs
 /// couplings of 8 × 8 and 16 × 16 sites, measured by the crate's bench; at 16 × 16 the matrix
 /// takes 512 KiB, and larger ones no longer fit a core's cache).
 const DENSE_MAX: usize = 256;

@@ -67,8 +67,8 @@
 //! steps), six fits of the demo's data (fit seeds 0, 1, 2, each with two equivalent summation
 //! orders of the coarsest couplings) gave |k| = 1 within 4.2–16.6 % and Binder cumulants
 //! 0.5992–0.6140 (mean 0.6056, standard deviation 0.0065, against a standard error of 0.0034
-//! for one generation), centred on the training fields' 0.6051. With the present defaults (128 chains
-//! thinned by 3000 steps) fit seeds 0, 1, 2 gave |k| = 1 at 10.0, 8.6 and 10.3 % (2.2, 1.9 and
+//! for one generation), centred on the training fields' 0.6051. With the present defaults
+//! (128 chains thinned by 3000 steps) fit seeds 0, 1, 2 gave |k| = 1 at 10.0, 8.6 and 10.3 % (2.2, 1.9 and
 //! 2.3 standard errors) and Binder cumulants 0.6084, 0.6084 and 0.6063: each close to the
 //! training fields' own offset from the reference (9.2 %, 0.6051), every bin |k| ≥ 3 within
 //! 4.7 %. Three runs show a smaller spread but cannot say how much smaller.
@@ -191,7 +191,7 @@
 //! (largest deviation 4.7 standard errors in a bin within 5 %; KL 5.3·10⁻⁴, per-scale std
 //! within 0.36 %, Binder 0.6163 ± 0.0045 against 0.6060 ± 0.0050, the training fields' 0.6176;
 //! r = 0.9995; about 9 minutes on 2 cores, most of it the fit). These are single draws: the
-//! lowest bins move from fit to fit by more than their standard errors (above).
+//! lowest bins move from run to run (above).
 //! One slow test holds a wider spectrum tolerance, its measured limitation, and every other
 //! criterion at its bar: 64² in the ordered phase (β = 1.0, 1000 fields; tolerance 12 %:
 //! |k| = 3 and 4 are 10.3 % and 6.9 % low, 4.5 and 4.1 standard errors, where the training
