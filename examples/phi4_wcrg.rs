@@ -3,11 +3,12 @@
 //! ```text
 //! cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
 //!     [--seed 0] [--fit-seed 0] [--sample-seed 17] [--steps 50] [--kernel local|mala]
-//!     [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy]
+//!     [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy] [--model FILE.json]
 //!     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
 //!     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
 //!     [--conditional-difference-bumps 0] [--conditional-difference-from 2]
 //!     [--conditional-ml-iterations 0] [--conditional-ml-from 2]
+//!     [--marginal-ml-iterations 0] [--marginal-ml-from 1]
 //! ```
 //!
 //! With no arguments: generates 1000 training and 1000 reference fields of 2-D φ⁴ ($\lambda = 1$)
@@ -22,6 +23,11 @@
 //! when the data are φ⁴ ground truth. With an independent reference the training fields are also
 //! compared with it (`OUT/report_training_vs_reference.json`): the noise floor of the report,
 //! the deviations a model fitted to that training set must be expected to show.
+//!
+//! `--model FILE.json` samples from a model saved before (such as an earlier run's
+//! `OUT/model.json`) instead of fitting one; the fit flags are then ignored, and the data (or
+//! the generated ground truth) serve only for the field size, the report's reference and the
+//! noise floor. A model fitted to another field size is an error.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -183,19 +189,47 @@ fn run() -> Res<()> {
         config.conditional_ml_iterations,
     )?;
     config.conditional_ml_from = args.get("conditional-ml-from", config.conditional_ml_from)?;
+    // The refinement given generated coarse fields (opt-in).
+    config.marginal_ml_iterations =
+        args.get("marginal-ml-iterations", config.marginal_ml_iterations)?;
+    config.marginal_ml_from = args.get("marginal-ml-from", config.marginal_ml_from)?;
     let t = Instant::now();
-    let pb = bar(1, "fit");
-    let report = |_: &str, done: usize, total: usize| {
-        pb.set_length(total as u64);
-        pb.set_position(done as u64);
+    let model = match args.path("model") {
+        // A model fitted before (by this example or by `WcrgModel::save`): no fit, and the
+        // fit flags are ignored.
+        Some(p) => {
+            let model = WcrgModel::load(&p)?;
+            let shape = model.field_shape();
+            if shape != [side, data.shape()[2]] {
+                return Err(format!(
+                    "--model {}: fitted to {}×{} fields, the data are {}×{}",
+                    p.display(),
+                    shape[0],
+                    shape[1],
+                    side,
+                    data.shape()[2]
+                )
+                .into());
+            }
+            println!("model: {} scales from {}", model.levels(), p.display());
+            model
+        }
+        None => {
+            let pb = bar(1, "fit");
+            let report = |_: &str, done: usize, total: usize| {
+                pb.set_length(total as u64);
+                pb.set_position(done as u64);
+            };
+            let model = WcrgModel::fit_with_progress(&config, data.view(), Some(&report))?;
+            pb.finish_and_clear();
+            println!(
+                "fit: {} scales in {:.1} s",
+                model.levels(),
+                t.elapsed().as_secs_f64()
+            );
+            model
+        }
     };
-    let model = WcrgModel::fit_with_progress(&config, data.view(), Some(&report))?;
-    pb.finish_and_clear();
-    println!(
-        "fit: {} scales in {:.1} s",
-        model.levels(),
-        t.elapsed().as_secs_f64()
-    );
     println!("| j | size | γ_j | parameters | cond(H) | free-energy R² |");
     println!("|---|---|---|---|---|---|");
     for s in model.scales() {
@@ -204,6 +238,22 @@ fn run() -> Res<()> {
             "| {} | {} | {:.4} | {} | {:.2e} | {:.4} |",
             f.level, f.size, f.gamma, f.parameters, f.condition_number, f.free_energy_r2
         );
+    }
+    for s in model.scales() {
+        for (what, r) in [
+            ("maximum-likelihood refinement", &s.fit.refinement),
+            (
+                "refinement given generated coarse fields",
+                &s.fit.marginal_refinement,
+            ),
+        ] {
+            if let Some(r) = r {
+                println!(
+                    "scale {}: {what}, {} iterations, final moment mismatch {:.3} sd",
+                    s.fit.level, r.iterations, r.max_mismatch
+                );
+            }
+        }
     }
     let cf = model.coarsest_fit();
     println!(
