@@ -108,6 +108,8 @@ pub struct WcrgConfig {
     /// conditions on the data's $x_j$), so the learned $\bar E_j$ trades conditional accuracy for
     /// the generated fields' statistics. Uses `conditional_ml_sweeps` and
     /// `conditional_ml_chains` (that many fields are generated before each scale's refinement).
+    /// Measured on φ⁴ at 64², β_c, 4000 fields (crate docs): 20 iterations take the spectrum
+    /// from 12 bins beyond 3 standard errors to none, and the fit about three times as long.
     #[serde(default)]
     pub marginal_ml_iterations: usize,
     /// Finest scale refined given generated coarse fields (scales `marginal_ml_from..=J`).
