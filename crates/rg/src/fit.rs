@@ -406,12 +406,11 @@ fn solve(
         })
 }
 
-/// Fits one scale: data `x_prev` `(N, n, n)` at scale $j-1$.
 /// Generated fields a scale's second refinement conditions on: the parameters to start from,
 /// and the generated details and coarse fields of that scale.
 pub(crate) type Given<'a> = (&'a [f64], ArrayView4<'a, f64>, ArrayView3<'a, f64>);
 
-/// Fits scale `level` to the data's `x_prev` (= $x_{j-1}$); with `given`, refines the given
+/// Fits scale `level` to the data's `x_prev` `(N, n, n)` (= $x_{j-1}$); with `given`, refines the given
 /// parameters instead, given the generated coarse fields
 /// ([`WcrgConfig::marginal_ml_iterations`]).
 pub(crate) fn fit_scale(
