@@ -406,9 +406,15 @@ fn solve(
         })
 }
 
-/// Generated fields a scale's second refinement conditions on: the parameters to start from,
-/// and the generated details and coarse fields of that scale.
-pub(crate) type Given<'a> = (&'a [f64], ArrayView4<'a, f64>, ArrayView3<'a, f64>);
+/// Generated fields a scale's second refinement conditions on: the parameters to start from
+/// with the first fit's diagnostics (its score-matching solve is not repeated), and the
+/// generated details and coarse fields of that scale.
+pub(crate) type Given<'a> = (
+    &'a [f64],
+    &'a ScaleFit,
+    ArrayView4<'a, f64>,
+    ArrayView3<'a, f64>,
+);
 
 /// Fits scale `level` to the data's `x_prev` `(N, n, n)` (= $x_{j-1}$); with `given`, refines the given
 /// parameters instead, given the generated coarse fields
@@ -472,12 +478,33 @@ pub(crate) fn fit_scale(
     };
     let n_diff = differences.as_ref().map_or(0, |(b, _)| b.len());
     let features = Concat::new(blocks)?;
-    let sm = solve(
-        &features,
-        stacked.view().into_dyn(),
-        cfg.ridge,
-        &format!("conditional energy of scale {level}"),
-    )?;
+    // Score matching, or the first fit's diagnostics of it when refining that fit.
+    let (sm_theta, sm_summary) = match given {
+        Some((_, first, _, _)) => (
+            None,
+            (
+                first.condition_number,
+                first.preconditioned_condition_number,
+                first.train_loss,
+            ),
+        ),
+        None => {
+            let sm = solve(
+                &features,
+                stacked.view().into_dyn(),
+                cfg.ridge,
+                &format!("conditional energy of scale {level}"),
+            )?;
+            (
+                Some(sm.theta),
+                (
+                    sm.condition_number,
+                    sm.preconditioned_condition_number,
+                    sm.train_loss,
+                ),
+            )
+        }
+    };
     let build = |theta: &[f64]| -> Result<ConditionalEnergy> {
         let couplings: Vec<Coupling> = pairs
             .iter()
@@ -513,7 +540,7 @@ pub(crate) fn fit_scale(
             },
         })
     };
-    let (theta, refinement, marginal_refinement) = if let Some((theta0, gd, gc)) = given {
+    let (theta, refinement, marginal_refinement) = if let Some((theta0, _, gd, gc)) = given {
         if theta0.len() != features.len() {
             return Err(RgError::Mismatch(format!(
                 "scale {level}: {} parameters to refine, the ansatz has {}",
@@ -540,7 +567,7 @@ pub(crate) fn fit_scale(
     } else if cfg.conditional_ml_iterations > 0 && level >= cfg.conditional_ml_from {
         let (t, r) = crate::refine::refine_conditional(
             &features,
-            sm.theta.clone(),
+            sm_theta.expect("score matching ran"),
             &build,
             details.view(),
             coarse.view(),
@@ -555,7 +582,7 @@ pub(crate) fn fit_scale(
         )?;
         (t, Some(r), None)
     } else {
-        (sm.theta.clone(), None, None)
+        (sm_theta.expect("score matching ran"), None, None)
     };
     let conditional = build(theta.as_slice().expect("contiguous"))?;
 
@@ -591,9 +618,9 @@ pub(crate) fn fit_scale(
         size: m,
         gamma: split.gamma(),
         parameters: features.len(),
-        condition_number: sm.condition_number,
-        preconditioned_condition_number: sm.preconditioned_condition_number,
-        train_loss: sm.train_loss,
+        condition_number: sm_summary.0,
+        preconditioned_condition_number: sm_summary.1,
+        train_loss: sm_summary.2,
         free_energy_r2: r2,
         coarse_std: std(coarse.view().into_dyn()),
         detail_std: [0, 1, 2].map(|c| std(details.index_axis(Axis(1), c).into_dyn())),

@@ -358,13 +358,25 @@ impl WcrgModel {
         cfg: &SamplingConfig,
         progress: crate::Progress<'_>,
     ) -> Result<Generated> {
+        self.sample_down_to(cfg, 1, progress)
+    }
+
+    /// [`WcrgModel::sample_with_progress`] stopped after scale `to` ($1 \le$ `to` $\le J + 1$):
+    /// the generated $x_{\text{to}-1}$ (the coarsest fields for $J + 1$), identical (same
+    /// streams) to what the full generation passes on from that scale.
+    pub(crate) fn sample_down_to(
+        &self,
+        cfg: &SamplingConfig,
+        to: usize,
+        progress: crate::Progress<'_>,
+    ) -> Result<Generated> {
         check_config(cfg)?;
         let streams = Streams::new(cfg.seed);
         let n = cfg.samples;
         let levels = self.levels();
         let mut report = Vec::new();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let total = n * (levels + 1);
+        let total = n * (levels + 2 - to);
         let tick = || {
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if let Some(p) = progress
@@ -395,11 +407,30 @@ impl WcrgModel {
             unconfined_samples: 0,
         });
         check_moves(&report, "the coarsest field")?;
-        let fields = self.generate_details(x, levels, cfg, &streams, &mut report, &tick)?;
+        let fields = self.generate_details(x, (levels, to), cfg, &streams, &mut report, &tick)?;
         Ok(Generated {
             fields,
             scales: report,
         })
+    }
+
+    /// Scales $J, \dots,$ `to` of [`WcrgModel::sample`] from its coarsest fields `coarsest`
+    /// (from [`WcrgModel::sample_down_to`] with `to` = $J + 1$ and the same `cfg`): the same
+    /// $x_{\text{to}-1}$ as `sample_down_to(cfg, to)`, without generating the coarsest fields again.
+    pub(crate) fn sample_from_coarsest(
+        &self,
+        coarsest: ArrayView3<'_, f64>,
+        cfg: &SamplingConfig,
+        to: usize,
+    ) -> Result<Array3<f64>> {
+        self.generate_details(
+            coarsest.to_owned().into_dyn(),
+            (self.levels(), to),
+            cfg,
+            &Streams::new(cfg.seed),
+            &mut Vec::new(),
+            &|| {},
+        )
     }
 
     /// Generates fields from given coarse fields $x_j$ `(N, L/2^j, L/2^j)` (e.g. the data's,
@@ -435,7 +466,7 @@ impl WcrgModel {
         let mut report = Vec::new();
         let fields = self.generate_details(
             coarse.to_owned().into_dyn(),
-            level,
+            (level, 1),
             &cfg,
             &Streams::new(cfg.seed),
             &mut report,
@@ -447,18 +478,19 @@ impl WcrgModel {
         })
     }
 
-    /// Scales `from`, ..., 1 of [`WcrgModel::sample`] from the coarse fields `x` of scale `from`.
+    /// Scales `from`, ..., `to` of [`WcrgModel::sample`] from the coarse fields `x` of scale
+    /// `from`: the fields $x_{\text{to}-1}$.
     fn generate_details(
         &self,
         mut x: ArrayD<f64>,
-        from: usize,
+        (from, to): (usize, usize),
         cfg: &SamplingConfig,
         streams: &Streams,
         report: &mut Vec<ScaleSampling>,
         tick: &(dyn Fn() + Sync),
     ) -> Result<Array3<f64>> {
         let n = cfg.samples;
-        for (j, sc) in self.scales()[..from].iter().enumerate().rev() {
+        for (j, sc) in self.scales()[..from].iter().enumerate().skip(to - 1).rev() {
             let cond = &sc.conditional;
             let dshape = cond.details_shape().to_vec();
             let st = streams.child(j as u64 + 1);
@@ -525,7 +557,7 @@ impl WcrgModel {
             check_moves(report, &format!("scale {}", j + 1))?;
             x = cond.split().merge_batch(x.view(), details.view())?;
         }
-        let fields = x.into_dimensionality::<ndarray::Ix3>().expect("(N, L, L)");
+        let fields = x.into_dimensionality::<ndarray::Ix3>().expect("(N, m, m)");
         wcrg_core::validate::finite("generated fields", fields.iter())?;
         Ok(fields)
     }

@@ -79,6 +79,32 @@ impl ChannelCouplings {
         &self.shape[1..]
     }
 
+    /// $\sum_u a(u)\,b(u - s)$ (periodic) of two channels in row-major order, without a
+    /// shifted copy: along the last axis each row splits into two contiguous dot products.
+    fn shifted_dot(&self, a: &[f64], b: &[f64], s: &[isize]) -> f64 {
+        let sp = self.spatial();
+        let mut n = [1usize; 3];
+        let mut sh = [0usize; 3];
+        let pad = 3 - sp.len();
+        for ax in 0..sp.len() {
+            n[pad + ax] = sp[ax];
+            sh[pad + ax] = (-s[ax]).rem_euclid(sp[ax] as isize) as usize;
+        }
+        let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
+        let mut total = 0.0;
+        for i0 in 0..n[0] {
+            let j0 = (i0 + sh[0]) % n[0];
+            for i1 in 0..n[1] {
+                let j1 = (i1 + sh[1]) % n[1];
+                let ra = &a[(i0 * n[1] + i1) * n[2]..(i0 * n[1] + i1 + 1) * n[2]];
+                let rb = &b[(j0 * n[1] + j1) * n[2]..(j0 * n[1] + j1 + 1) * n[2]];
+                let cut = n[2] - sh[2];
+                total += dot(&ra[..cut], &rb[sh[2]..]) + dot(&ra[cut..], &rb[..sh[2]]);
+            }
+        }
+        total
+    }
+
     /// `y(u) = x(u + s)` for one channel (periodic), in row-major order.
     fn shifted(&self, x: ArrayViewD<'_, f64>, s: &[isize]) -> Vec<f64> {
         let sp = self.spatial();
@@ -157,15 +183,18 @@ impl Features for ChannelCouplings {
         _ws: &mut Workspace,
     ) {
         validate::assert_shape("channel couplings field", &self.shape, x.shape());
+        let owned;
+        let flat: &[f64] = match x.as_slice() {
+            Some(v) => v,
+            None => {
+                owned = x.iter().copied().collect::<Vec<f64>>();
+                &owned
+            }
+        };
+        let size: usize = self.spatial().iter().product();
+        let channel = |c: usize| &flat[c * size..(c + 1) * size];
         for (o, (c, d, s)) in out.iter_mut().zip(&self.features) {
-            let neg: Vec<isize> = s.iter().map(|v| -v).collect();
-            let xd = self.shifted(x.index_axis(Axis(0), *d), &neg);
-            *o = 0.5
-                * x.index_axis(Axis(0), *c)
-                    .iter()
-                    .zip(&xd)
-                    .map(|(a, b)| a * b)
-                    .sum::<f64>();
+            *o = 0.5 * self.shifted_dot(channel(*c), channel(*d), s);
         }
     }
 
