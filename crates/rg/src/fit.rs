@@ -109,7 +109,8 @@ pub struct WcrgConfig {
     /// the generated fields' statistics. Uses `conditional_ml_sweeps` and
     /// `conditional_ml_chains` (that many fields are generated before each scale's refinement).
     /// Measured on φ⁴ at 64², β_c, 4000 fields (crate docs): 20 iterations take the spectrum
-    /// from 12 bins beyond 3 standard errors to none, and the fit about three times as long.
+    /// from 12 bins beyond 3 standard errors to none, and the fit about three times as long;
+    /// the slow tests at 64² (1000 fields) use 8.
     #[serde(default)]
     pub marginal_ml_iterations: usize,
     /// Finest scale refined given generated coarse fields (scales `marginal_ml_from..=J`).
