@@ -143,12 +143,16 @@ impl WcrgModel {
                 let gd = gd
                     .into_dimensionality::<ndarray::Ix4>()
                     .expect("(N, 3, m, m)");
-                let first_fit = model.scales[level - 1].fit.clone();
                 let (fitted, _) = fit_scale(
                     config,
                     level,
                     inputs[level - 1].view(),
-                    Some((&thetas[level - 1], &first_fit, gd.view(), gc.view())),
+                    Some((
+                        &thetas[level - 1],
+                        &model.scales[level - 1].fit,
+                        gd.view(),
+                        gc.view(),
+                    )),
                 )?;
                 model.scales[level - 1] = Scale {
                     conditional: fitted.conditional,

@@ -79,16 +79,16 @@ impl ChannelCouplings {
         &self.shape[1..]
     }
 
-    /// The spatial sizes and the shift `s` (reduced modulo the sizes) padded to three axes, with
-    /// leading axes of size 1 and shift 0.
-    fn padded(&self, s: &[isize]) -> ([usize; 3], [usize; 3]) {
+    /// The spatial sizes and the shift `sign · s` (reduced modulo the sizes) padded to three
+    /// axes, with leading axes of size 1 and shift 0.
+    fn padded(&self, s: &[isize], sign: isize) -> ([usize; 3], [usize; 3]) {
         let sp = self.spatial();
         let mut n = [1usize; 3];
         let mut sh = [0usize; 3];
         let pad = 3 - sp.len();
         for a in 0..sp.len() {
             n[pad + a] = sp[a];
-            sh[pad + a] = s[a].rem_euclid(sp[a] as isize) as usize;
+            sh[pad + a] = (sign * s[a]).rem_euclid(sp[a] as isize) as usize;
         }
         (n, sh)
     }
@@ -96,8 +96,7 @@ impl ChannelCouplings {
     /// $\sum_u a(u)\,b(u - s)$ (periodic) of two channels in row-major order, without a
     /// shifted copy: along the last axis each row splits into two contiguous dot products.
     fn shifted_dot(&self, a: &[f64], b: &[f64], s: &[isize]) -> f64 {
-        let neg: Vec<isize> = s.iter().map(|v| -v).collect();
-        let (n, sh) = self.padded(&neg);
+        let (n, sh) = self.padded(s, -1);
         let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
         let mut total = 0.0;
         for i0 in 0..n[0] {
@@ -115,7 +114,7 @@ impl ChannelCouplings {
 
     /// `y(u) = x(u + s)` for one channel (periodic), in row-major order.
     fn shifted(&self, x: ArrayViewD<'_, f64>, s: &[isize]) -> Vec<f64> {
-        let (n, sh) = self.padded(s);
+        let (n, sh) = self.padded(s, 1);
         let flat: Vec<f64>;
         let src: &[f64] = match x.as_slice() {
             Some(v) => v,
