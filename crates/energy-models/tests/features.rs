@@ -754,3 +754,47 @@ fn composed_maps_have_the_dense_gram_diagonal_and_reject_fixed_outer_entries() {
     assert!(Composed::new(inner.clone(), diffs).is_err());
     assert!(Composed::new(outer, Arc::new(Upsample::new(m + 1))).is_err());
 }
+
+/// `Basis::eval` against the formulas evaluated naively, near the centres and far in the
+/// tails, where `exp` underflows or overflows: the same values (a zero's sign aside).
+#[test]
+fn basis_eval_matches_the_naive_formulas_in_the_tails() {
+    let (c, w) = (0.3, 0.05);
+    let bumps = Basis::Bumps {
+        centres: vec![c],
+        width: w,
+    };
+    let sigmoids = Basis::Sigmoids {
+        centres: vec![c],
+        width: w,
+    };
+    let naive_bump = |t: f64| {
+        let z = (t - c) / w;
+        let e = (-0.5 * z * z).exp();
+        (e, -z / w * e, (z * z - 1.0) / (w * w) * e)
+    };
+    let naive_sigmoid = |t: f64| {
+        let s = 1.0 / (1.0 + (-(t - c) / w).exp());
+        let d1 = s * (1.0 - s) / w;
+        (s, d1, d1 * (1.0 - 2.0 * s) / w)
+    };
+    let mut ts: Vec<f64> = (-400..=400).map(|i| c + f64::from(i) * 0.01).collect();
+    // Around the cut-offs: 0.5 z² = 746 for the bumps, |z| = 710 and 746 for the sigmoids.
+    for z in [
+        38.6, 38.62, 38.63, 38.7, 709.0, 710.0, 710.5, 745.5, 746.0, 746.5, 1e4,
+    ] {
+        ts.extend([c + z * w, c - z * w]);
+    }
+    let same = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-15 * b.abs();
+    for &t in &ts {
+        for (got, want) in [
+            (bumps.eval(0, t), naive_bump(t)),
+            (sigmoids.eval(0, t), naive_sigmoid(t)),
+        ] {
+            assert!(
+                same(got.0, want.0) && same(got.1, want.1) && same(got.2, want.2),
+                "t = {t}: {got:?} against {want:?}"
+            );
+        }
+    }
+}

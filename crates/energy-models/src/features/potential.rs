@@ -95,11 +95,26 @@ impl Basis {
             }
             Self::Bumps { centres, width } => {
                 let z = (t - centres[k]) / width;
-                let e = (-0.5 * z * z).exp();
+                let a = -0.5 * z * z;
+                // Below -746, `exp` is exactly 0, but libm reaches it by its slow underflow
+                // path: answer at once (the same values, much faster far from a bump).
+                if a < -746.0 {
+                    return (0.0, 0.0, 0.0);
+                }
+                let e = a.exp();
                 (e, -z / width * e, (z * z - 1.0) / (width * width) * e)
             }
             Self::Sigmoids { centres, width } => {
-                let s = 1.0 / (1.0 + (-(t - centres[k]) / width).exp());
+                let a = -(t - centres[k]) / width;
+                // Where `exp` overflows to ∞ or underflows to 0 the sigmoid is exactly 0 or 1;
+                // skip libm's slow paths.
+                if a > 710.0 {
+                    return (0.0, 0.0, 0.0);
+                }
+                if a < -746.0 {
+                    return (1.0, 0.0, 0.0);
+                }
+                let s = 1.0 / (1.0 + a.exp());
                 let d1 = s * (1.0 - s) / width;
                 (s, d1, d1 * (1.0 - 2.0 * s) / width)
             }
