@@ -170,7 +170,12 @@ fn tail_average(history: &[Array1<f64>]) -> Option<Array1<f64>> {
 
 /// Half a Newton step for the likelihood of $e^{-\theta^\top\Phi}$: $\theta \leftarrow \theta +
 /// \tfrac12 C^{-1}\,$`diff` with $C$ = `cov` (the features' covariance under the model), solved
-/// in standardised features with a relative ridge of $10^{-3}$.
+/// in standardised features with a relative ridge of $10^{-3}$. A feature without variance under
+/// the model (variance below [`FROZEN_VARIANCE`], e.g. a potential bump no chain reaches) carries
+/// no information on its coefficient, which is left as it is.
+///
+/// # Errors
+/// Non-finite moments (a chain that diverged), or a covariance that is not positive definite.
 fn newton_step(
     theta: &mut Array1<f64>,
     diff: &Array1<f64>,
@@ -178,8 +183,20 @@ fn newton_step(
     what: &str,
 ) -> Result<()> {
     let k = theta.len();
+    if diff.iter().chain(cov.iter()).any(|v| !v.is_finite()) {
+        return Err(RgError::Sampling {
+            stage: what.into(),
+            detail: "non-finite feature moments under the model (a chain diverged)".into(),
+        });
+    }
     let scale: Vec<f64> = (0..k)
-        .map(|a| 1.0 / cov[[a, a]].sqrt().max(1e-300))
+        .map(|a| {
+            if cov[[a, a]] > FROZEN_VARIANCE {
+                1.0 / cov[[a, a]].sqrt()
+            } else {
+                0.0
+            }
+        })
         .collect();
     let p = Mat::<f64>::from_fn(k, k, |a, b| {
         cov[[a, b]] * scale[a] * scale[b] + if a == b { 1e-3 } else { 0.0 }
@@ -195,6 +212,10 @@ fn newton_step(
     }
     Ok(())
 }
+
+/// Feature variances under the model at or below this are treated as zero by [`newton_step`]
+/// (their inverse square roots would overflow when squared).
+const FROZEN_VARIANCE: f64 = 1e-200;
 
 /// The features of details `d` `(3, m, m)` stacked with their coarse field `c` `(m, m)`.
 fn stacked_values<F: Features + ?Sized>(
@@ -351,4 +372,65 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
             max_mismatch: mismatch,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// The Newton step against the closed form: $\theta + \tfrac12 (C + 10^{-3}D)^{-1}$`diff`
+    /// with $D$ the diagonal of $C$ (the ridge in standardised features).
+    #[test]
+    fn newton_step_solves_the_ridged_system() {
+        let cov = array![[4.0, 1.0], [1.0, 2.0]];
+        let diff = array![1.0, -2.0];
+        let mut theta = array![0.5, 0.25];
+        newton_step(&mut theta, &diff, &cov, "test").unwrap();
+        let (a, b, d) = (4.0 * 1.001, 1.0, 2.0 * 1.001);
+        let det = a * d - b * b;
+        let x = [(d * 1.0 - b * -2.0) / det, (a * -2.0 - b * 1.0) / det];
+        approx::assert_relative_eq!(theta[0], 0.5 + 0.5 * x[0], max_relative = 1e-12);
+        approx::assert_relative_eq!(theta[1], 0.25 + 0.5 * x[1], max_relative = 1e-12);
+    }
+
+    /// A feature no chain moves (zero variance) keeps its coefficient; the others take the
+    /// step of the system without it.
+    #[test]
+    fn newton_step_freezes_features_without_variance() {
+        let cov = array![[4.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 2.0]];
+        let diff = array![1.0, 3.0, -2.0];
+        let mut theta = array![0.5, 7.0, 0.25];
+        newton_step(&mut theta, &diff, &cov, "test").unwrap();
+        let mut reduced = array![0.5, 0.25];
+        newton_step(
+            &mut reduced,
+            &array![1.0, -2.0],
+            &array![[4.0, 1.0], [1.0, 2.0]],
+            "test",
+        )
+        .unwrap();
+        assert_eq!(theta[1], 7.0);
+        approx::assert_relative_eq!(theta[0], reduced[0], max_relative = 1e-12);
+        approx::assert_relative_eq!(theta[2], reduced[1], max_relative = 1e-12);
+    }
+
+    /// Non-finite moments (a diverged chain) are an error naming the stage, not a step.
+    #[test]
+    fn newton_step_rejects_non_finite_moments() {
+        let cov = array![[4.0, f64::NAN], [f64::NAN, 2.0]];
+        let mut theta = array![0.5, 0.25];
+        let err = newton_step(&mut theta, &array![1.0, 1.0], &cov, "stage X").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("stage X") && msg.contains("diverged"), "{msg}");
+        assert_eq!(theta, array![0.5, 0.25]);
+        let err = newton_step(
+            &mut theta,
+            &array![f64::INFINITY, 1.0],
+            &array![[1.0, 0.0], [0.0, 1.0]],
+            "stage Y",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("stage Y"), "{err}");
+    }
 }

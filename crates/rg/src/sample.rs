@@ -151,8 +151,8 @@ pub struct ScaleSampling {
     /// Fraction of proposals (site moves for sweeps) rejected for leaving the potential's
     /// support (or non-finite).
     pub support_rejections: f64,
-    /// Samples whose coarse field put every starting point outside the support (500 tries):
-    /// their details were sampled with the potential extended beyond its support
+    /// Samples whose coarse field put every starting point outside the support (white noise,
+    /// zero, alternating projections and a short chain on the extended energy): their details were sampled with the potential extended beyond its support
     /// ([`crate::Support::Extended`]). Should be 0 or a handful in thousands.
     pub unconfined_samples: usize,
 }
@@ -819,9 +819,10 @@ fn coarse_chains(
 }
 
 /// A starting point of the details inside the potential's support: unit white noise or
-/// $\bar x = 0$ if one of them is, else the first state inside of at most 500 transitions of
-/// `kernel` on the energy extended beyond the support (a burn-in choice; it does not change the
-/// law being sampled afterwards).
+/// $\bar x = 0$ if one of them is; else white noise brought inside by alternating projections
+/// ([`project_inside`]); else the first state inside of at most [`EXTENDED_START`] transitions
+/// of `kernel` on the energy extended beyond the support (a burn-in choice; it does not change
+/// the law being sampled afterwards).
 fn start_inside(
     energy: &Conditioned<'_>,
     kernel: DetailKernel,
@@ -841,6 +842,9 @@ fn start_inside(
     if energy.energy(zero.view(), ws).is_finite() {
         return Some(zero);
     }
+    if let Some(x) = project_inside(energy, noise.view(), ws) {
+        return Some(x);
+    }
     let extended = energy.clone().with_support(crate::Support::Extended);
     match kernel {
         DetailKernel::LocalSweeps => {
@@ -850,7 +854,47 @@ fn start_inside(
     }
 }
 
-/// The first state of at most 500 transitions of `sampler` from `x0` where `energy` is finite.
+/// Transitions of the extended-energy chain that looks for a start inside the support.
+const EXTENDED_START: usize = 100;
+
+/// Rounds of alternating projections in [`project_inside`].
+const PROJECTION_ROUNDS: usize = 50;
+
+/// Details $\bar x$ given the coarse field of `energy` whose reconstruction
+/// $x_{j-1} = \gamma(G^\top x_j + \bar G^\top\bar x)$ lies inside the potential's support
+/// $[a, b]$, by alternating projections from the details `start`: clip $x_{j-1}$ to the middle
+/// $[a + w/8, b - w/8]$ ($w = b - a$), then project it back onto the fields whose coarse part is
+/// $x_j$ (keep its details; the split is orthogonal up to $\gamma$); at most
+/// [`PROJECTION_ROUNDS`] rounds, each two one-level wavelet transforms. Both sets are convex, so
+/// the rounds converge to a field in both when there is one. Returns the first details with a
+/// finite energy (which also checks any two-site potential), or `None`.
+fn project_inside(
+    energy: &Conditioned<'_>,
+    start: ndarray::ArrayViewD<'_, f64>,
+    ws: &mut Workspace,
+) -> Option<ArrayD<f64>> {
+    let model = energy.model();
+    let split = model.split();
+    let [a, b] = model.potential().support();
+    let margin = 0.125 * (b - a);
+    let (lo, hi) = (a + margin, b - margin);
+    let coarse = energy.coarse();
+    let mut fine = ArrayD::zeros(IxDyn(split.fine_shape()));
+    let mut details = start.to_owned();
+    let mut dropped = ArrayD::zeros(IxDyn(split.coarse_shape()));
+    for _ in 0..PROJECTION_ROUNDS {
+        split.merge_into(coarse.view(), details.view(), fine.view_mut(), ws);
+        fine.mapv_inplace(|v| v.clamp(lo, hi));
+        split.split_into(fine.view(), dropped.view_mut(), details.view_mut(), ws);
+        if energy.energy(details.view(), ws).is_finite() {
+            return Some(details);
+        }
+    }
+    None
+}
+
+/// The first state of at most [`EXTENDED_START`] transitions of `sampler` from `x0` where
+/// `energy` is finite.
 fn first_inside<S: Sampler>(
     sampler: &S,
     energy: &Conditioned<'_>,
@@ -859,7 +903,7 @@ fn first_inside<S: Sampler>(
     ws: &mut Workspace,
 ) -> Option<ArrayD<f64>> {
     let mut state = sampler.init(x0, ws).ok()?;
-    for _ in 0..500 {
+    for _ in 0..EXTENDED_START {
         sampler.step(&mut state, rng, ws);
         let x = sampler.position(&state);
         if energy.energy(x.view(), ws).is_finite() {
@@ -990,5 +1034,81 @@ impl WcrgModel {
             var += w * w * v;
         }
         Ok((total, var.sqrt()))
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConditionalEnergy, ConditionalSpec, Coupling, Couplings, Potential};
+    use wcrg_energy_models::features::Basis;
+
+    /// Unit self-couplings of the details and $t^2/2 + t^4/4$ on $x_{j-1}$ with support
+    /// $[-2, 2]$.
+    fn confined(n: usize) -> ConditionalEnergy {
+        let list = (0..3)
+            .map(|c| Coupling {
+                c,
+                d: c,
+                shift: [0, 0],
+                theta: 1.0,
+            })
+            .collect();
+        ConditionalEnergy::new(ConditionalSpec {
+            wavelet: "db2".into(),
+            fine: [2 * n, 2 * n],
+            gamma: 0.7,
+            couplings: Couplings::new(vec![true, true, true, false], [n, n], list).unwrap(),
+            potential: Potential::new(Basis::Powers(vec![2, 4]), vec![0.5, 0.25], [-2.0, 2.0])
+                .unwrap(),
+            stiffness: None,
+            differences: None,
+        })
+        .unwrap()
+    }
+
+    fn noise(shape: &[usize], scale: f64, seed: u64) -> ArrayD<f64> {
+        let mut rng = Streams::new(seed).rng(0);
+        ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+            scale * rand_distr::Distribution::<f64>::sample(&rand_distr::StandardNormal, &mut rng)
+        })
+    }
+
+    /// From details far outside the support, the projections find details whose
+    /// reconstruction lies inside it, with the coarse field unchanged.
+    #[test]
+    fn projection_brings_the_details_inside_and_keeps_the_coarse_field() {
+        let model = confined(8);
+        let coarse = noise(&[8, 8], 0.5, 1);
+        let energy = Conditioned::new(&model, coarse.view()).unwrap();
+        let mut ws = Workspace::new();
+        let start = noise(model.details_shape(), 4.0, 2);
+        assert!(!energy.energy(start.view(), &mut ws).is_finite());
+        let inside = project_inside(&energy, start.view(), &mut ws).expect("a field inside");
+        assert!(energy.energy(inside.view(), &mut ws).is_finite());
+        let split = model.split();
+        let mut fine = ArrayD::zeros(IxDyn(split.fine_shape()));
+        split.merge_into(coarse.view(), inside.view(), fine.view_mut(), &mut ws);
+        assert!(fine.iter().all(|v| v.abs() <= 2.0), "{fine:?}");
+        let mut c = ArrayD::zeros(IxDyn(split.coarse_shape()));
+        let mut d = ArrayD::zeros(IxDyn(model.details_shape()));
+        split.split_into(fine.view(), c.view_mut(), d.view_mut(), &mut ws);
+        for (a, b) in c.iter().zip(&coarse) {
+            assert!((a - b).abs() < 1e-12, "coarse part {a} against {b}");
+        }
+    }
+
+    /// A coarse field that no details can bring inside the support: `None`, after the
+    /// bounded number of rounds.
+    #[test]
+    fn projection_gives_up_when_the_coarse_field_alone_leaves_the_support() {
+        let model = confined(8);
+        let mut coarse = noise(&[8, 8], 0.5, 3);
+        coarse[[3, 4]] = 50.0;
+        let energy = Conditioned::new(&model, coarse.view()).unwrap();
+        let mut ws = Workspace::new();
+        let start = noise(model.details_shape(), 1.0, 4);
+        assert!(project_inside(&energy, start.view(), &mut ws).is_none());
     }
 }
