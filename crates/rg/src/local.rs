@@ -596,7 +596,12 @@ impl Sampler for LocalMala<'_> {
                     }
                     -de - (bwd - fwd) / 4.0
                 };
-                let alpha = log_alpha.min(0.0).exp();
+                // min(1, e^{log α}), without calling exp where it is exactly 1 (log α ≥ 0).
+                let alpha = if log_alpha >= 0.0 {
+                    1.0
+                } else {
+                    log_alpha.exp()
+                };
                 alpha_sum += alpha;
                 if u < alpha {
                     accepted += 1;

@@ -1037,7 +1037,6 @@ impl WcrgModel {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
