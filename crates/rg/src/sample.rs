@@ -152,7 +152,8 @@ pub struct ScaleSampling {
     /// support (or non-finite).
     pub support_rejections: f64,
     /// Samples whose coarse field put every starting point outside the support (white noise,
-    /// zero, alternating projections and a short chain on the extended energy): their details were sampled with the potential extended beyond its support
+    /// zero, alternating projections and a short chain on the extended energy): their details
+    /// were sampled with the potential extended beyond its support
     /// ([`crate::Support::Extended`]). Should be 0 or a handful in thousands.
     pub unconfined_samples: usize,
 }
