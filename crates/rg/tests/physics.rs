@@ -15,9 +15,9 @@
 //! chains; the default fit reaches 4.7); at β = 1.0 the largest deviation 2.5 standard errors,
 //! 8.2 % in a noisier few-mode bin, where the default fit has |k| = 3 and 4 10.3 % and 6.9 %
 //! low, 4.5 and 4.1 standard errors; below β_c the largest deviation is 3.4 standard errors, in
-//! a bin within 5 % (the default fit: 4.0). The slow test at 128², β_c, refines with 512 generated fields
-//! per scale (the default is 1024): every bin within 2.5 standard errors, where the default
-//! fit reaches 4.7. It takes about 14 minutes on 2 cores, most of it the fit.
+//! a bin within 5 % (the default fit: 4.0). The slow test at 128², β_c, refines with 512
+//! generated fields per scale (the default is 1024): every bin within 2.5 standard errors,
+//! where the default fit reaches 4.7. It takes about 14 minutes on 2 cores, most of it the fit.
 
 use ndarray::Ix3;
 use wcrg_energy_models::Phi4;
