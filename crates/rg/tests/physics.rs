@@ -18,6 +18,20 @@
 //! a bin within 5 % (the default fit: 4.0). The slow test at 128², β_c, refines with 512
 //! generated fields per scale (the default is 1024): every bin within 2.5 standard errors,
 //! where the default fit reaches 4.7. It takes about 14 minutes on 2 cores, most of it the fit.
+//!
+//! The bar read literally, every bin within 5 % *and* within 3 standard errors, is not tested:
+//! at β_c the lowest bins cannot resolve 5 % with the sizes a CI run affords. Measured at 64²
+//! with 4000 training, 4000 reference and 4000 generated fields (refined as above; ground-truth
+//! seeds 16 and 17, `phi4_wcrg --L 64 --beta 0.922 --n 4000 --samples 4000 --seed 8
+//! --marginal-ml-iterations 8`, 31 minutes on 2 cores): one set's standard error at |k| = 1 is
+//! still 1.7 %, and the two independent ground-truth sets differ there by 4.9 % (2.0 standard
+//! errors; up to 2.7 in other bins). The generated fields are 6.6 % high at |k| = 1 (2.6
+//! standard errors), every other bin within 4.5 %, one bin (|k| = 14, +1.3 %) at 3.6 standard
+//! errors where the training fields themselves are 1.0 % (2.7 standard errors) off the
+//! reference. Against the fields the model was fitted to, every bin is within 1.6 % and 2.4
+//! standard errors: what the comparison with an independent reference shows beyond that is
+//! the training set's own fluctuation, which the model inherits and the report's standard
+//! errors (generated and reference fields only) do not count.
 
 use ndarray::Ix3;
 use wcrg_energy_models::Phi4;
@@ -89,6 +103,25 @@ fn acceptance_with(
     // the fluctuation the model inherits from its training set.
     let floor = Report::compare(&model, train.view(), reference.view(), None).unwrap();
     println!("noise floor (training vs reference)\n{}", floor.summary());
+    // Also for context: the generated fields against the fields the model was fitted to.
+    let own = Report::compare(&model, generated.fields.view(), train.view(), None).unwrap();
+    println!(
+        "generated vs training: power spectrum max rel. err {:.2} % (max {:.1} SE)",
+        100.0 * own.power_spectrum_max_rel_err,
+        own.power_spectrum_max_z
+    );
+    // The worst bins, relatively and in standard errors, for the test's log.
+    let worst = |key: fn(&wcrg_rg::SpectrumBin) -> f64| {
+        r.power_spectrum
+            .iter()
+            .max_by(|a, b| key(a).total_cmp(&key(b)))
+            .map(|b| (b.k, 100.0 * b.rel_err, b.z))
+    };
+    println!(
+        "worst bin relatively (|k|, %, SE): {:.1?}; in standard errors: {:.1?}",
+        worst(|b| b.rel_err),
+        worst(|b| b.z)
+    );
     // The bins beyond the bar (5 % and 3 standard errors), for the test's log.
     for b in r
         .power_spectrum
