@@ -339,39 +339,43 @@ fn run() -> Res<()> {
         // A model can only learn the law up to its training set's own fluctuation, so deviations
         // of this size between generated and reference fields are expected.
         let floor = Report::compare(&model, data.view(), reference.view(), None)?;
-        std::fs::write(
-            out.join("report_training_vs_reference.json"),
-            floor.to_json(),
+        write_side_report(
+            &out,
+            "report_training_vs_reference.json",
+            "noise floor (training vs reference fields)",
+            &floor,
         )?;
-        println!(
-            "noise floor (training vs reference fields): power spectrum max rel. err {:.2}% (max {:.1} SE), Binder {:.4} ± {:.4} vs {:.4} ± {:.4}",
-            100.0 * floor.power_spectrum_max_rel_err,
-            floor.power_spectrum_max_z,
-            floor.binder_generated,
-            floor.binder_generated_err,
-            floor.binder_reference,
-            floor.binder_reference_err
-        );
         if args.path("model").is_none() {
             // The generated fields against the fields the model was fitted to: whether the model
             // reproduces the law it learned, without the training set's own fluctuation.
             let own = Report::compare(&model, generated.fields.view(), data.view(), None)?;
-            std::fs::write(out.join("report_generated_vs_training.json"), own.to_json())?;
-            println!(
-                "generated vs training fields: power spectrum max rel. err {:.2}% (max {:.1} SE), Binder {:.4} ± {:.4} vs {:.4} ± {:.4}",
-                100.0 * own.power_spectrum_max_rel_err,
-                own.power_spectrum_max_z,
-                own.binder_generated,
-                own.binder_generated_err,
-                own.binder_reference,
-                own.binder_reference_err
-            );
+            write_side_report(
+                &out,
+                "report_generated_vs_training.json",
+                "generated vs training fields",
+                &own,
+            )?;
         }
     }
     println!(
         "wrote {} in {:.1} s total",
         out.display(),
         t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Writes a comparison besides the main report as `OUT/file` and prints its one-line summary.
+fn write_side_report(out: &Path, file: &str, label: &str, r: &Report) -> Res<()> {
+    std::fs::write(out.join(file), r.to_json())?;
+    println!(
+        "{label}: power spectrum max rel. err {:.2}% (max {:.1} SE), Binder {:.4} ± {:.4} vs {:.4} ± {:.4}",
+        100.0 * r.power_spectrum_max_rel_err,
+        r.power_spectrum_max_z,
+        r.binder_generated,
+        r.binder_generated_err,
+        r.binder_reference,
+        r.binder_reference_err
     );
     Ok(())
 }
