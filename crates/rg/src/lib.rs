@@ -227,16 +227,15 @@
 //! (with the refinement given generated coarse fields, 8 iterations: every bin within 4.1 %, the
 //! largest deviation 3.4 standard errors, 2.8 in an earlier run whose starting points differed
 //! for a few chains; the default fit reaches 4.7 standard errors) and at 128² with
-//! 500 fields. At 128² the default fit's largest deviation is 4.7 standard errors, in a bin
-//! within 5 % (KL 5.3·10⁻⁴, per-scale std within 0.36 %, r = 0.9995; about 9 minutes on 2
-//! cores; the slow test runs this default fit, since CI's time is bounded). With the
-//! refinement (8 iterations, 512 generated fields per scale) every bin is within 2.5 standard
-//! errors (the largest relative error 8.9 %, at
-//! |k| = 1, 1.4 standard errors), KL 4.5·10⁻⁴, per-scale std within 0.31 %, r = 0.9994; ground
-//! truth 60 s, fit 676 s, sampling 111 s on 2 cores (with the default 1024 fields per scale:
-//! within 2.6 standard errors, fit 1065 s). The Binder cumulant, 0.6163 ± 0.0045 against
-//! 0.6060 ± 0.0050 (the training fields' 0.6176), is the same in both: the magnetisation is the
-//! coarsest field's mean, which the refinement does not touch. These are single draws: the
+//! 500 fields. At 128² the slow test refines given generated coarse fields (8 iterations,
+//! 512 generated fields per scale, half the default, for time): every bin within 2.6 standard
+//! errors (the largest relative error 8.7 %, at |k| = 1, 1.4 standard errors), KL 3.3·10⁻³,
+//! per-scale std within 0.14 %, Binder 0.6148 ± 0.0041 against 0.6060 ± 0.0050 (the training
+//! fields' 0.6176), r = 0.9994; ground truth 111 s, fit 946 s, sampling 162 s on a slow day of
+//! the 2-core VM (about twice the quiet figures). The default fit's largest deviation was 4.7
+//! standard errors in a bin within 2.8 % with the coarsest couplings applied as a dense matrix,
+//! and 3.7 standard errors with |k| = 10 5.3 % high with the FFT that replaced it: the two
+//! differ only by rounding, which moves the coarsest chains. These are single draws: the
 //! lowest bins move from run to run (above).
 //! With 4000 fields per set at 64², β_c, refined with 8 iterations (ground-truth seeds 16 and 17,
 //! the `phi4_wcrg` command in `tests/physics.rs`; fit 1194 s, sampling 257 s on 2 cores) every
@@ -281,7 +280,8 @@
 //! per 128² field with these defaults (`--sizes 128 --direct-steps 0`), and an earlier quiet
 //! run of the unchanged direct samplers 23.7 s (MALA) and 10.0 s (HMC) per independent field:
 //! 53× and 22×. The direct runs at 128² cover 12 and 18 τ, so their τ are rough, more likely
-//! under- than over-estimated; the fit, about 80 s at 128² on 2 cores, is not counted. The
+//! under- than over-estimated; the fit (at 128² 946 s on a slow day of the VM with the
+//! refinement the slow test runs) is not counted. The
 //! coarsest chains' τ (82–167 MALA steps, of m² with sign flips) is where the 3000-step thinning
 //! per 64 sites comes from. At 16² the WCRG costs about what direct MALA does, as its coarsest
 //! chains' warm-up dominates there.
