@@ -138,18 +138,30 @@ impl Circulant {
 
     /// 2-D forward transform of `x` (`[y][x]`, overwritten) into `out` (`[kx][ky]`).
     fn forward(&self, x: &mut [Complex64], out: &mut [Complex64], scratch: &mut Vec<Complex64>) {
-        let (ny, nx) = (self.ny, self.nx);
-        let need = self.plans[0]
+        self.pass([0, 2], [self.ny, self.nx], x, out, scratch);
+    }
+
+    /// A 2-D transform in two passes: the rows of the row-major `x` (`rows × cols`, overwritten)
+    /// by `plans[first]`, then, transposed into `out`, its columns by `plans[second]`.
+    fn pass(
+        &self,
+        [first, second]: [usize; 2],
+        [rows, cols]: [usize; 2],
+        x: &mut [Complex64],
+        out: &mut [Complex64],
+        scratch: &mut Vec<Complex64>,
+    ) {
+        let need = self.plans[first]
             .get_inplace_scratch_len()
-            .max(self.plans[2].get_inplace_scratch_len());
+            .max(self.plans[second].get_inplace_scratch_len());
         scratch.resize(need, Complex64::new(0.0, 0.0));
-        self.plans[0].process_with_scratch(x, scratch);
-        for i in 0..ny {
-            for j in 0..nx {
-                out[j * ny + i] = x[i * nx + j];
+        self.plans[first].process_with_scratch(x, scratch);
+        for i in 0..rows {
+            for j in 0..cols {
+                out[j * rows + i] = x[i * cols + j];
             }
         }
-        self.plans[2].process_with_scratch(out, scratch);
+        self.plans[second].process_with_scratch(out, scratch);
     }
 
     /// `out = K x` for real `x` (both `ny · nx` values).
@@ -164,17 +176,8 @@ impl Circulant {
             b.resize(plane, Complex64::new(0.0, 0.0));
             self.forward(a, b, scratch);
             b.iter_mut().zip(&self.spectrum).for_each(|(v, s)| *v *= s);
-            let need = self.plans[1]
-                .get_inplace_scratch_len()
-                .max(self.plans[3].get_inplace_scratch_len());
-            scratch.resize(need, Complex64::new(0.0, 0.0));
-            self.plans[3].process_with_scratch(b, scratch);
-            for j in 0..nx {
-                for i in 0..ny {
-                    a[i * nx + j] = b[j * ny + i];
-                }
-            }
-            self.plans[1].process_with_scratch(a, scratch);
+            // The inverse: columns first (`b` is `[kx][ky]`), back to `[y][x]` in `a`.
+            self.pass([3, 1], [nx, ny], b, a, scratch);
             out.iter_mut().zip(a.iter()).for_each(|(o, v)| *o = v.re);
         });
     }
