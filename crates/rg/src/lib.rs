@@ -280,8 +280,11 @@
 //! per 128² field with these defaults (`--sizes 128 --direct-steps 0`), and an earlier quiet
 //! run of the unchanged direct samplers 23.7 s (MALA) and 10.0 s (HMC) per independent field:
 //! 53× and 22×. The direct runs at 128² cover 12 and 18 τ, so their τ are rough, more likely
-//! under- than over-estimated; the fit (at 128² 946 s on a slow day of the VM with the
-//! refinement the slow test runs) is not counted. The
+//! under- than over-estimated; the fit is not counted (at 128² on a slow day of the VM, the
+//! default fit and the WCRG's measurements took 11.7 minutes in all). Re-run with the coarsest
+//! couplings by FFT (`--sizes 128 --direct-steps 0`, a day when the shared cores ran about
+//! twice as slowly as quiet): the same τ per scale (4.0 ± 0.3 / 4.8 ± 0.2 / 8.2 ± 0.8 sweeps),
+//! coarsest τ 193 MALA steps, 0.85 s per field. The
 //! coarsest chains' τ (82–167 MALA steps, of m² with sign flips) is where the 3000-step thinning
 //! per 64 sites comes from. At 16² the WCRG costs about what direct MALA does, as its coarsest
 //! chains' warm-up dominates there.
