@@ -70,3 +70,20 @@ pub use wcrg_rg as rg;
 pub use wcrg_samplers as samplers;
 pub use wcrg_scattering as scattering;
 pub use wcrg_wavelets as wavelets;
+
+/// The guide's pages (`docs/*.md`), whose Rust blocks run as doctests so that they stay true.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../docs/README.md")]
+    struct Index;
+    #[doc = include_str!("../docs/wavelets.md")]
+    struct Wavelets;
+    #[doc = include_str!("../docs/scattering.md")]
+    struct Scattering;
+    #[doc = include_str!("../docs/fitting.md")]
+    struct Fitting;
+    #[doc = include_str!("../docs/sampling.md")]
+    struct Sampling;
+    #[doc = include_str!("../docs/rg.md")]
+    struct Rg;
+}
