@@ -366,13 +366,8 @@ impl Couplings {
             c * plane,
             "couplings gradient: expected {c}x{ny}x{nx} values"
         );
-        if let Some(k) = &self.dense {
+        if self.apply_matrix(x, grad) {
             // Every channel is free: the energy is ½ xᵀKx.
-            dense_apply(k, x, grad);
-            return 0.5 * x.iter().zip(grad.iter()).map(|(a, b)| a * b).sum::<f64>();
-        }
-        if let Some(k) = &self.circulant {
-            k.apply(x, grad);
             return 0.5 * x.iter().zip(grad.iter()).map(|(a, b)| a * b).sum::<f64>();
         }
         // grad holds g^{ff} (free sources), scratch g^{fc} (conditioning sources).
@@ -435,6 +430,19 @@ impl Couplings {
         }
     }
 
+    /// `out = K v` by the dense matrix or the FFT when one of them applies (every channel free);
+    /// `false`, with `out` untouched, when the stencils must be used.
+    fn apply_matrix(&self, v: &[f64], out: &mut [f64]) -> bool {
+        if let Some(k) = &self.dense {
+            dense_apply(k, v, out);
+        } else if let Some(k) = &self.circulant {
+            k.apply(v, out);
+        } else {
+            return false;
+        }
+        true
+    }
+
     /// $\nabla^2$ of the couplings applied to `v` on the free channels: `out = K v`
     /// (conditioning channels of `v` are ignored and those of `out` set to 0).
     ///
@@ -443,11 +451,8 @@ impl Couplings {
     pub fn hessian_apply(&self, v: &[f64], out: &mut [f64]) {
         let [ny, nx] = self.spec.spatial;
         let plane = ny * nx;
-        if let Some(k) = &self.dense {
-            return dense_apply(k, v, out);
-        }
-        if let Some(k) = &self.circulant {
-            return k.apply(v, out);
+        if self.apply_matrix(v, out) {
+            return;
         }
         out.fill(0.0);
         for t in self.terms.iter().filter(|t| self.spec.free[t.source]) {

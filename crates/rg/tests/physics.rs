@@ -223,7 +223,7 @@ fn phi4_l64_ordered() {
 /// default fit puts |k| = 10 5.3 % high (3.7 standard errors). Times on a slow day of the
 /// 2-core VM (about twice the quiet figures): ground truth 111 s, fit 946 s, sampling 162 s.
 #[test]
-#[ignore = "slow: release-mode acceptance at L = 128 (about 12 minutes on 2 cores)"]
+#[ignore = "slow: release-mode acceptance at L = 128 (10–20 minutes on 2 cores)"]
 fn phi4_l128_critical() {
     refined_acceptance(128, 0.922, 500, 7, 512);
 }
