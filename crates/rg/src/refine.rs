@@ -31,12 +31,22 @@ pub struct Refinement {
     pub max_mismatch: f64,
 }
 
+/// A refinement of the coarsest field whose MALA step (on fields at unit variance; 0.1–0.4
+/// when it converges) ends below this has chains that no longer move: an error.
+const FROZEN_STEP: f64 = 1e-3;
+
 /// Newton's method for the likelihood of $p_\theta \propto e^{-\theta^\top\Phi}$:
 /// $\theta \leftarrow \theta + \eta\,C_\theta^{-1}\big(\langle\Phi\rangle_\theta -
 /// \langle\Phi\rangle_{\rm data}\big)$ with $C_\theta$ the covariance of $\Phi$ under
 /// $p_\theta$ (the Hessian of the negative log-likelihood), $\langle\cdot\rangle_\theta$ from
 /// persistent MALA chains with sign flips, started at data; the result averages $\theta$ over the
 /// second half of the iterations.
+///
+/// # Errors
+/// Besides a failed Newton step: chains whose adapted step ends below [`FROZEN_STEP`]. The
+/// refinement then diverged (seen with few training fields, where a Newton step from a poor
+/// initial estimate makes the energy too stiff to sample, and its moments stop saying anything),
+/// and the model it would give samples frozen chains.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn refine<F: Features + ?Sized>(
     features: &F,
@@ -124,6 +134,16 @@ pub(crate) fn refine<F: Features + ?Sized>(
             "maximum-likelihood refinement of the coarsest field",
         )?;
         history.push(theta.clone());
+    }
+    if iterations > 0 && step < FROZEN_STEP {
+        return Err(RgError::Sampling {
+            stage: "maximum-likelihood refinement of the coarsest field".into(),
+            detail: format!(
+                "it diverged: the chains' MALA step fell to {step:.1e}, the refined energy is \
+                 too stiff to sample (too few training fields?); fit with more fields or \
+                 without the refinement (coarse_ml_iterations = 0)"
+            ),
+        });
     }
     let avg = tail_average(&history).unwrap_or(theta);
     // The chains' final states: where the sampler's coarsest chains start.
