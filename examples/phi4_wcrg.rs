@@ -24,12 +24,12 @@
 //! the generated ground truth) serve only for the field size, the report's reference and the
 //! noise floor. A model fitted to another field size is an error.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use wcrg::core::cli::Flags;
 use wcrg::core::ndarray;
 use wcrg::energy_models::Phi4;
 use wcrg::rg::io::{read_fields, write_fields};
@@ -51,60 +51,12 @@ cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--
 ";
 
 /// The flag names of [`USAGE`].
-fn known_flags() -> impl Iterator<Item = &'static str> {
+fn known_flags() -> Vec<&'static str> {
     USAGE
         .split("[--")
         .skip(1)
         .filter_map(|f| f.split([' ', ']']).next())
-}
-
-struct Args(HashMap<String, String>);
-
-impl Args {
-    /// `--flag value` pairs; `None` for `--help`.
-    fn parse(argv: impl IntoIterator<Item = String>) -> Res<Option<Self>> {
-        let mut map = HashMap::new();
-        let mut it = argv.into_iter();
-        while let Some(k) = it.next() {
-            let key = k
-                .strip_prefix("--")
-                .ok_or_else(|| format!("expected --flag, got `{k}` (--help lists the flags)"))?;
-            if key == "help" {
-                return Ok(None);
-            }
-            if !known_flags().any(|f| f == key) {
-                return Err(format!("unknown flag --{key} (--help lists the flags)").into());
-            }
-            // A flag where the value should be means the value is missing.
-            let v = it
-                .next()
-                .filter(|v| !v.starts_with("--"))
-                .ok_or_else(|| format!("--{key} needs a value"))?;
-            if map.insert(key.to_string(), v).is_some() {
-                return Err(format!("--{key} is given twice").into());
-            }
-        }
-        Ok(Some(Self(map)))
-    }
-    fn opt<T: std::str::FromStr>(&self, key: &str) -> Res<Option<T>> {
-        assert!(
-            known_flags().any(|f| f == key),
-            "--{key} is read but not in USAGE"
-        );
-        match self.0.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("--{key}: cannot parse `{v}`").into()),
-        }
-    }
-    fn get<T: std::str::FromStr>(&self, key: &str, default: T) -> Res<T> {
-        Ok(self.opt(key)?.unwrap_or(default))
-    }
-    fn path(&self, key: &str) -> Res<Option<PathBuf>> {
-        self.opt(key)
-    }
+        .collect()
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -151,7 +103,7 @@ fn ground_truth(out: &Path, l: usize, beta: f64, n: usize, seed: u64) -> Res<nda
 
 /// The fit configuration from the flags (the coarsest field's side is set once the data's
 /// size is known); `ground_truth`: training on generated φ⁴ fields, whose law is symmetric.
-fn fit_config(args: &Args, ground_truth: bool) -> Res<WcrgConfig> {
+fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
     let defaults = WcrgConfig::default();
     let mut config = WcrgConfig::default()
         .wavelet(&args.get("wavelet", defaults.wavelet.clone())?)
@@ -194,7 +146,7 @@ fn fit_config(args: &Args, ground_truth: bool) -> Res<WcrgConfig> {
 
 /// Runs the example with the command-line arguments `argv` (program name excluded).
 fn run(argv: Vec<String>) -> Res<()> {
-    let Some(args) = Args::parse(argv)? else {
+    let Some(args) = Flags::parse(argv, &known_flags())? else {
         print!("{USAGE}");
         return Ok(());
     };
@@ -203,13 +155,11 @@ fn run(argv: Vec<String>) -> Res<()> {
     let beta: f64 = args.get("beta", 0.92)?;
     let n: usize = args.get("n", 1000)?;
     let seed: u64 = args.get("seed", 0)?;
-    let out = args
-        .path("out")?
-        .unwrap_or_else(|| PathBuf::from("wcrg-output"));
+    let out: PathBuf = args.get("out", "wcrg-output".into())?;
     let (data_path, reference_path, model_path) = (
-        args.path("data")?,
-        args.path("reference")?,
-        args.path("model")?,
+        args.opt::<PathBuf>("data")?,
+        args.opt::<PathBuf>("reference")?,
+        args.opt::<PathBuf>("model")?,
     );
     let config = fit_config(&args, data_path.is_none())?;
     let coarsest: Option<usize> = args.opt("coarsest")?;
@@ -493,7 +443,7 @@ mod tests {
 
     #[test]
     fn the_usage_names_every_flag_once() {
-        let flags: Vec<&str> = known_flags().collect();
+        let flags = known_flags();
         assert_eq!(flags.len(), 27, "{flags:?}");
         for f in [
             "L",

@@ -16,7 +16,8 @@
 //! for score matching) and [`LocalEnergy`] (energy change of a single-site move, for Metropolis).
 //!
 //! The crate also owns the seeded random streams ([`rng`]), the type-erased scratch store
-//! ([`Workspace`]) and the error kinds shared by all crates ([`Error`]).
+//! ([`Workspace`]), the error kinds shared by all crates ([`Error`]) and the command-line flags
+//! of the examples ([`cli`]).
 //!
 //! ## Conventions (shared by every wcrg crate)
 //!
@@ -71,6 +72,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cli;
 mod energy;
 mod error;
 mod features;

@@ -16,10 +16,10 @@
 //! 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
 //! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and `tau.png` (log–log).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use ndarray::{ArrayD, Axis, Ix3};
+use wcrg_core::cli::Flags;
 use wcrg_core::rng::Streams;
 use wcrg_core::{Sampler, Workspace};
 use wcrg_energy_models::Phi4;
@@ -32,19 +32,6 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// L, per-scale times, MALA τ, HMC τ, WCRG s/sample, MALA and HMC s/independent sample.
 type Row = (usize, Vec<wcrg_rg::MixingTime>, f64, f64, f64, f64, f64);
-
-fn flags() -> Res<HashMap<String, String>> {
-    let mut map = HashMap::new();
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let key = k
-            .strip_prefix("--")
-            .ok_or("flags are --name value")?
-            .to_string();
-        map.insert(key, it.next().ok_or("missing value")?);
-    }
-    Ok(map)
-}
 
 /// τ_int of m² and seconds per step of a kernel started at `x0`.
 fn direct<K: Sampler>(k: &K, x0: ArrayD<f64>, steps: usize, seed: u64) -> Res<(f64, f64)> {
@@ -64,18 +51,29 @@ fn direct<K: Sampler>(k: &K, x0: ArrayD<f64>, steps: usize, seed: u64) -> Res<(f
     ))
 }
 
-fn main() -> Res<()> {
-    let f = flags()?;
-    let get = |k: &str, d: &str| f.get(k).cloned().unwrap_or_else(|| d.to_string());
-    let sizes: Vec<usize> = get("sizes", "16,32,64,128")
-        .split(',')
-        .map(|s| s.parse())
-        .collect::<Result<_, _>>()?;
-    let beta: f64 = get("beta", "0.922").parse()?;
-    let n: usize = get("n", "500").parse()?;
-    let steps: usize = get("steps", "5000").parse()?;
-    let direct_steps: usize = get("direct-steps", "100000").parse()?;
-    let kernel = match get("kernel", "local").as_str() {
+fn run() -> Res<()> {
+    let known = [
+        "sizes",
+        "beta",
+        "n",
+        "steps",
+        "direct-steps",
+        "kernel",
+        "out",
+    ];
+    let Some(f) = Flags::parse(std::env::args().skip(1), &known)? else {
+        println!(
+            "flags (see the top of crates/rg/examples/critical_slowing.rs): --{}",
+            known.join(" --")
+        );
+        return Ok(());
+    };
+    let sizes: Vec<usize> = f.list("sizes", "16,32,64,128")?;
+    let beta: f64 = f.get("beta", 0.922)?;
+    let n: usize = f.get("n", 500)?;
+    let steps: usize = f.get("steps", 5000)?;
+    let direct_steps: usize = f.get("direct-steps", 100_000)?;
+    let kernel = match f.get("kernel", "local".to_string())?.as_str() {
         "local" => DetailKernel::LocalSweeps,
         "mala" => DetailKernel::Mala,
         k => return Err(format!("--kernel {k}: expected local or mala").into()),
@@ -84,7 +82,7 @@ fn main() -> Res<()> {
         DetailKernel::Mala => "MALA steps",
         _ => "sweeps",
     };
-    let out = std::path::PathBuf::from(get("out", "wcrg-slowing"));
+    let out: std::path::PathBuf = f.get("out", "wcrg-slowing".into())?;
     std::fs::create_dir_all(&out)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let mut rows = Vec::new();
@@ -205,4 +203,14 @@ fn main() -> Res<()> {
     )?;
     println!("wrote {}", out.join("tau.png").display());
     Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("critical_slowing: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
 }

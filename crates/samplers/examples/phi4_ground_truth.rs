@@ -11,9 +11,9 @@
 
 use ndarray::{ArrayD, IxDyn};
 use ndarray_npy::WriteNpyExt;
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Instant;
+use wcrg_core::cli::Flags;
 use wcrg_core::rng::Streams;
 use wcrg_core::{Sampler, Workspace};
 use wcrg_energy_models::Phi4;
@@ -24,57 +24,21 @@ use wcrg_samplers::{
     run_chains_adapted,
 };
 
-type Flags = HashMap<String, String>;
-
-fn flags(args: &[String]) -> Result<Flags, String> {
-    let mut out = HashMap::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let key = a
-            .strip_prefix("--")
-            .ok_or(format!("unexpected argument `{a}`"))?;
-        out.insert(
-            key.to_owned(),
-            it.next().ok_or(format!("--{key} needs a value"))?.clone(),
-        );
-    }
-    Ok(out)
-}
-
-fn get<T: std::str::FromStr>(f: &Flags, key: &str, default: T) -> Result<T, String> {
-    f.get(key).map_or(Ok(default), |v| {
-        v.parse()
-            .map_err(|_| format!("--{key}: cannot parse `{v}`"))
-    })
-}
-
-fn list<T: std::str::FromStr>(f: &Flags, key: &str, default: &str) -> Result<Vec<T>, String> {
-    f.get(key)
-        .map_or(default, |s| s.as_str())
-        .split(',')
-        .map(|v| {
-            v.trim()
-                .parse()
-                .map_err(|_| format!("--{key}: cannot parse `{v}`"))
-        })
-        .collect()
-}
-
 fn sample(f: &Flags) -> Result<(), String> {
     let (l, beta, lambda): (usize, f64, f64) = (
-        get(f, "L", 64)?,
-        get(f, "beta", 0.922)?,
-        get(f, "lambda", 1.0)?,
+        f.get("L", 64)?,
+        f.get("beta", 0.922)?,
+        f.get("lambda", 1.0)?,
     );
-    let n: usize = get(f, "n", 1000)?;
-    let out: String = get(f, "out", "phi4.npy".to_owned())?;
+    let n: usize = f.get("n", 1000)?;
+    let out: String = f.get("out", "phi4.npy".to_owned())?;
     let t = Instant::now();
     let gt = Phi4GroundTruth::new(l, beta)
         .lambda(lambda)
         .samples(n)
-        .chains(get(f, "chains", 4)?)
-        .seed(get(f, "seed", 0)?)
-        .wolff_per_sweep(get(f, "wolff", 1)?)
+        .chains(f.get("chains", 4)?)
+        .seed(f.get("seed", 0)?)
+        .wolff_per_sweep(f.get("wolff", 1)?)
         .generate(Some(&|d, t| eprint!("\r  phases {d}/{t}")))
         .map_err(|e| e.to_string())?;
     eprintln!();
@@ -100,15 +64,15 @@ fn sample(f: &Flags) -> Result<(), String> {
 }
 
 fn beta_c(f: &Flags) -> Result<(), String> {
-    let sizes: Vec<usize> = list(f, "sizes", "16,32,64")?;
-    let betas: Vec<f64> = list(f, "betas", "0.905,0.91,0.915,0.92,0.925,0.93")?;
+    let sizes: Vec<usize> = f.list("sizes", "16,32,64")?;
+    let betas: Vec<f64> = f.list("betas", "0.905,0.91,0.915,0.92,0.925,0.93")?;
     let t = Instant::now();
     let scan = BinderScan::measure(
         &sizes,
         &betas,
-        get(f, "lambda", 1.0)?,
-        get(f, "n", 400)?,
-        get(f, "seed", 0)?,
+        f.get("lambda", 1.0)?,
+        f.get("n", 400)?,
+        f.get("seed", 0)?,
     )
     .map_err(|e| e.to_string())?;
     println!(
@@ -160,9 +124,9 @@ fn abs_m_series<K: Sampler>(
 }
 
 fn tau(f: &Flags) -> Result<(), String> {
-    let sizes: Vec<usize> = list(f, "sizes", "16,32,64")?;
-    let beta: f64 = get(f, "beta", 0.922)?;
-    let steps: usize = get(f, "steps", 20000)?;
+    let sizes: Vec<usize> = f.list("sizes", "16,32,64")?;
+    let beta: f64 = f.get("beta", 0.922)?;
+    let steps: usize = f.get("steps", 20000)?;
     println!(
         "| L | Metropolis τ (sweeps) | HMC τ (trajectories) | cluster+Metropolis τ (sweeps) |"
     );
@@ -196,13 +160,31 @@ fn tau(f: &Flags) -> Result<(), String> {
     Ok(())
 }
 
+/// A subcommand's body.
+type Command = fn(&Flags) -> Result<(), String>;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let run = match args.first().map(String::as_str) {
-        Some("sample") => flags(&args[1..]).and_then(|f| sample(&f)),
-        Some("beta-c") => flags(&args[1..]).and_then(|f| beta_c(&f)),
-        Some("tau") => flags(&args[1..]).and_then(|f| tau(&f)),
-        _ => Err(
+    // Each subcommand with the flags it reads.
+    let command: Option<(Command, &[&str])> = match args.first().map(String::as_str) {
+        Some("sample") => Some((
+            sample,
+            &["L", "beta", "lambda", "n", "out", "chains", "seed", "wolff"],
+        )),
+        Some("beta-c") => Some((beta_c, &["sizes", "betas", "lambda", "n", "seed"])),
+        Some("tau") => Some((tau, &["sizes", "beta", "steps"])),
+        _ => None,
+    };
+    let run = match command {
+        Some((command, known)) => match Flags::parse(args[1..].to_vec(), known) {
+            Ok(Some(f)) => command(&f),
+            Ok(None) => {
+                println!("flags of {}: --{}", args[0], known.join(" --"));
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        },
+        None => Err(
             "usage: phi4_ground_truth (sample|beta-c|tau) [--flag value]…; see the file's docs"
                 .into(),
         ),
