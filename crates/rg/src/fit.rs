@@ -68,7 +68,9 @@ pub struct WcrgConfig {
     /// Newton iterations of maximum likelihood (moment matching) refining the coarsest field's
     /// score-matching fit (0: score matching only). The coarsest field carries the long-range
     /// order (the magnetisation), where the ansatz is least exact; matching its moments makes
-    /// the coarsest covariance, hence the lowest modes of the power spectrum, exact.
+    /// the coarsest covariance, hence the lowest modes of the power spectrum, exact. A
+    /// refinement that diverges (its chains' adapted MALA step ends below 10⁻³; seen with 40
+    /// training fields at 16²) makes [`WcrgModel::fit`](crate::WcrgModel::fit) an error.
     pub coarse_ml_iterations: usize,
     /// MALA steps of each of the refinement's 128 persistent chains per Newton iteration (the
     /// last three quarters give the moments). The chains' autocorrelation time on an 8 × 8
