@@ -275,6 +275,11 @@ fn run(argv: Vec<String>) -> Res<()> {
             f.level, f.size, f.gamma, f.parameters, f.condition_number, f.free_energy_r2
         );
     }
+    let cf = model.coarsest_fit();
+    println!(
+        "| coarsest | {} | | {} | {:.2e} | |",
+        cf.size, cf.parameters, cf.condition_number
+    );
     for s in model.scales() {
         for (what, r) in [
             ("maximum-likelihood refinement", &s.fit.refinement),
@@ -291,11 +296,13 @@ fn run(argv: Vec<String>) -> Res<()> {
             }
         }
     }
-    let cf = model.coarsest_fit();
-    println!(
-        "| coarsest | {} | | {} | {:.2e} | |",
-        cf.size, cf.parameters, cf.condition_number
-    );
+    if let Some(r) = &cf.refinement {
+        println!(
+            "coarsest: maximum-likelihood refinement, {} iterations ({} steps shortened to the \
+             trust region), final moment mismatch {:.3} sd",
+            r.iterations, r.shortened_steps, r.max_mismatch
+        );
+    }
     model.save(out.join("model.json"))?;
     // Conditioning: Hessian spectra of the conditionals at a reference field (small scales only:
     // the dense eigensolver costs O(d³)), and the flow of two couplings across scales.
@@ -551,12 +558,16 @@ mod tests {
         }
     }
 
-    /// Too few fields for the coarsest model (40 at 16²): the refinement diverges, which is an
-    /// error rather than a model whose coarsest chains cannot move.
+    /// Few fields (40 at 16²): the coarsest refinement's first Newton steps are long (about 1.2
+    /// and then 3–24 standard deviations of the log-density), and taken whole they stiffen the
+    /// energy until its chains freeze (the fit then failed). Kept within the trust region the
+    /// refinement converges, and the model generates fields with the reference's statistics
+    /// within 40 fields' error bars (measured: largest deviation 1.8 standard errors, Binder 0.6,
+    /// r = 0.981).
     #[test]
-    fn a_diverging_coarsest_refinement_is_an_error() {
-        let dir = scratch("diverging");
-        let e = error(&[
+    fn few_fields_fit_within_the_trust_region() {
+        let dir = scratch("few_fields");
+        run(argv(&[
             "--L",
             "16",
             "--n",
@@ -567,12 +578,27 @@ mod tests {
             "2000",
             "--out",
             dir.to_str().unwrap(),
-        ]);
+        ]))
+        .unwrap();
+        let json = |file: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+        };
+        let model = json("model.json");
+        let refinement = &model["model"]["coarsest_fit"]["refinement"];
         assert!(
-            e.contains("refinement of the coarsest field") && e.contains("diverged"),
-            "{e}"
+            refinement["shortened_steps"].as_u64().unwrap() > 0,
+            "{refinement}"
         );
-        assert!(!dir.join("model.json").exists());
+        let report = json("report.json");
+        let value = |key: &str| report[key].as_f64().unwrap();
+        assert!(value("power_spectrum_max_z") < 4.0, "{report}");
+        assert!(value("histogram_kl") < 0.05, "{report}");
+        let binder_se = value("binder_generated_err").hypot(value("binder_reference_err"));
+        assert!(
+            (value("binder_generated") - value("binder_reference")).abs() < 3.0 * binder_se,
+            "{report}"
+        );
+        assert!(value("energy_pearson_r") > 0.95, "{report}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

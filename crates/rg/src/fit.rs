@@ -68,9 +68,13 @@ pub struct WcrgConfig {
     /// Newton iterations of maximum likelihood (moment matching) refining the coarsest field's
     /// score-matching fit (0: score matching only). The coarsest field carries the long-range
     /// order (the magnetisation), where the ansatz is least exact; matching its moments makes
-    /// the coarsest covariance, hence the lowest modes of the power spectrum, exact. A
-    /// refinement that diverges (its chains' adapted MALA step ends below 10⁻³; seen with 40
-    /// training fields at 16²) makes [`WcrgModel::fit`](crate::WcrgModel::fit) an error.
+    /// the coarsest covariance, hence the lowest modes of the power spectrum, exact. Each
+    /// Newton step is kept within a trust region (it changes the log-density by at most
+    /// 0.125·m standard deviations on an m × m field), which fits that converge never reach and
+    /// which keeps fits on few fields from diverging (their count is
+    /// [`Refinement::shortened_steps`](crate::Refinement::shortened_steps)). A refinement
+    /// that diverges anyway (its chains' adapted MALA step ends below 10⁻³) makes
+    /// [`WcrgModel::fit`](crate::WcrgModel::fit) an error.
     pub coarse_ml_iterations: usize,
     /// MALA steps of each of the refinement's 128 persistent chains per Newton iteration (the
     /// last three quarters give the moments). The chains' autocorrelation time on an 8 × 8
@@ -702,7 +706,7 @@ fn fit_free_energy(
     Ok((energy, r2))
 }
 
-fn field_energy(
+pub(crate) fn field_energy(
     m: usize,
     shifts: &[Vec<isize>],
     theta: &[f64],
