@@ -159,6 +159,15 @@ fn saved_models_load_back_identically_and_corrupt_files_are_clear_errors() {
             other => panic!("{name}: expected a model-file error, got {other:?}"),
         }
     }
+    // A file written before the refinement counted its shortened steps reads as 0 of them.
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let refinement = value["model"]["coarsest_fit"]["refinement"]
+        .as_object_mut()
+        .expect("the test model's coarsest field is refined");
+    assert_eq!(refinement.remove("shortened_steps"), Some(0.into()));
+    let older = write("older.json", &value.to_string());
+    let older = WcrgModel::load(&older).unwrap();
+    assert_eq!(older.coarsest_fit(), m.coarsest_fit());
     let newer = write(
         "newer.json",
         &text.replacen("\"version\": 1", "\"version\": 2", 1),
