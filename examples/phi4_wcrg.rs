@@ -562,8 +562,8 @@ mod tests {
     /// and then 3–24 standard deviations of the log-density), and taken whole they stiffen the
     /// energy until its chains freeze (the fit then failed). Kept within the trust region the
     /// refinement converges, and the model generates fields with the reference's statistics
-    /// within 40 fields' error bars (measured: largest deviation 1.8 standard errors, Binder 0.6,
-    /// r = 0.981).
+    /// within 40 fields' error bars (measured: largest spectrum deviation 1.8 standard errors,
+    /// Binder cumulants 0.6 combined standard errors apart, r = 0.981).
     #[test]
     fn few_fields_fit_within_the_trust_region() {
         let dir = scratch("few_fields");
