@@ -59,13 +59,15 @@ const TRUST_RADIUS_PER_SITE: f64 = 0.125;
 /// \langle\Phi\rangle_{\rm data}\big)$ with $C_\theta$ the covariance of $\Phi$ under
 /// $p_\theta$ (the Hessian of the negative log-likelihood), $\langle\cdot\rangle_\theta$ from
 /// persistent MALA chains with sign flips, started at data; the result averages $\theta$ over the
-/// second half of the iterations. Each step is kept within the trust region [`TRUST_RADIUS_PER_SITE`].
+/// second half of the iterations. Each step is kept within the trust region
+/// [`TRUST_RADIUS_PER_SITE`].
 ///
 /// # Errors
 /// Besides a failed Newton step: chains whose adapted step ends below [`FROZEN_STEP`]. The
-/// refinement then diverged (seen with few training fields, where a Newton step from a poor
-/// initial estimate makes the energy too stiff to sample, and its moments stop saying anything),
-/// and the model it would give samples frozen chains.
+/// refinement then diverged (a Newton step from a poor initial estimate made the energy too
+/// stiff to sample, and its moments stopped saying anything), and the model it would give
+/// samples frozen chains. Before the trust region this happened with 40 training fields at 16²;
+/// since, no fit we ran has diverged, and the check is a backstop.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn refine<F: Features + ?Sized>(
     features: &F,
