@@ -1,6 +1,6 @@
 //! Coarse-to-fine sampling: $x_J$, then each $\bar x_j \mid x_j$ by MALA, then reconstruction.
 
-use ndarray::{Array3, ArrayD, ArrayView3, Axis, IxDyn};
+use ndarray::{Array3, ArrayD, ArrayView3, ArrayViewD, Axis, IxDyn};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use wcrg_core::rng::Streams;
@@ -33,11 +33,16 @@ pub struct SamplingConfig {
     /// Warm-up steps of each coarsest-field chain.
     pub coarse_warmup: usize,
     /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
-    /// field (a 16 × 16 field takes 4 times as many: its slowest modes relax more slowly). The
-    /// default, 3000, is three times the τ_int of the magnetisation of an 8 × 8 coarsest field
-    /// at β_c measured without the sign flips (about 10³ steps; with them
-    /// [`WcrgModel::mixing_times`] finds about 180 for its square), so that consecutive samples
-    /// of a chain are nearly independent, as the report's standard errors assume.
+    /// field (a 16 × 16 field takes 4 times as many, a 4 × 4 one as many as 8 × 8;
+    /// [`SamplingConfig::coarse_thinning`]). The default, 3000, is about twice the integrated
+    /// autocorrelation time of an 8 × 8 coarsest field at β_c, the largest over its energy, its
+    /// squared mean and its mean square: 1549 ± 339 MALA steps for the default fit of 500
+    /// fields at 64² ([`WcrgModel::coarsest_mixing_time`], 8 chains of 50 000 steps); 219 ± 23
+    /// and 310 ± 19 on the 4 × 4 coarsest fields at 16² and 32², 3232 ± 488 on 16 × 16 at 128².
+    /// The thinning is thus 14, 10, 1.9 and 3.7 τ_int at these sizes: consecutive samples of a
+    /// chain are nearly independent (correlated by about
+    /// $e^{-2\,\text{thin}/\tau_{\rm int}} \le 0.02$ for an exponential decay), as the report's
+    /// standard errors assume.
     pub coarse_steps: usize,
     /// MALA steps of step-size adaptation (dual averaging) per adaptation chain and phase,
     /// before sampling (the coarsest field, and the conditional scales under
@@ -134,6 +139,11 @@ impl SamplingConfig {
     pub fn adapt_steps(mut self, n: usize) -> Self {
         self.adapt_steps = n;
         self
+    }
+    /// MALA steps between two samples of a coarsest-field chain on a coarsest field of `sites`
+    /// sites: [`SamplingConfig::coarse_steps`] per 64 sites, at least `coarse_steps`.
+    pub fn coarse_thinning(&self, sites: usize) -> usize {
+        self.coarse_steps * (sites / 64).max(1)
     }
 }
 
@@ -581,14 +591,7 @@ impl WcrgModel {
         seed: u64,
         kernel: DetailKernel,
     ) -> Result<Vec<MixingTime>> {
-        if chains == 0 || chains > data.shape()[0] || steps < 100 {
-            return Err(wcrg_core::Error::InvalidParameter {
-                name: "chains/steps".into(),
-                value: format!("{chains}/{steps}"),
-                reason: "need 1 <= chains <= number of fields and at least 100 steps".into(),
-            }
-            .into());
-        }
+        check_mixing(data, chains, steps)?;
         let (fields, details) = self.decompose(data)?;
         let streams = Streams::new(seed);
         let cfg = SamplingConfig::default().kernel(kernel);
@@ -621,6 +624,40 @@ impl WcrgModel {
             out.push(measure(run, chains, step, j + 1, false)?);
         }
         let xj = fields.last().expect("coarsest");
+        out.push(self.coarsest_tau(xj.view(), chains, steps, &streams)?);
+        Ok(out)
+    }
+
+    /// The integrated autocorrelation time of the coarsest field's sampler alone: as the last
+    /// entry of [`WcrgModel::mixing_times`] with the same arguments (the same chains, bit for
+    /// bit), without the conditional scales' chains. The coarsest field's MALA steps are much
+    /// cheaper than a conditional scale's sweeps and its τ is much longer, so it is worth
+    /// measuring with many more steps.
+    ///
+    /// # Errors
+    /// As [`WcrgModel::mixing_times`].
+    pub fn coarsest_mixing_time(
+        &self,
+        data: ArrayView3<'_, f64>,
+        chains: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<MixingTime> {
+        check_mixing(data, chains, steps)?;
+        let (fields, _) = self.decompose(data)?;
+        let xj = fields.last().expect("coarsest");
+        self.coarsest_tau(xj.view(), chains, steps, &Streams::new(seed))
+    }
+
+    /// τ_int of MALA on the coarsest energy, `chains` chains started at the fields `xj`.
+    fn coarsest_tau(
+        &self,
+        xj: ArrayViewD<'_, f64>,
+        chains: usize,
+        steps: usize,
+        streams: &Streams,
+    ) -> Result<MixingTime> {
+        let cfg = SamplingConfig::default();
         let st = streams.child(1000);
         let start = |c: usize| {
             Ok((
@@ -642,9 +679,21 @@ impl WcrgModel {
             let r = run_mala(self.coarsest(), step, x0, steps, &mut rng, &mut ws, true);
             tau_of(r, steps)
         };
-        out.push(measure(run, chains, step, self.levels(), true)?);
-        Ok(out)
+        measure(run, chains, step, self.levels(), true)
     }
+}
+
+/// Chains and steps of a mixing-time measurement on `data`.
+fn check_mixing(data: ArrayView3<'_, f64>, chains: usize, steps: usize) -> Result<()> {
+    if chains == 0 || chains > data.shape()[0] || steps < 100 {
+        return Err(wcrg_core::Error::InvalidParameter {
+            name: "chains/steps".into(),
+            value: format!("{chains}/{steps}"),
+            reason: "need 1 <= chains <= number of fields and at least 100 steps".into(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// τ_int of a traced run (largest over its three observables) and its mean acceptance.
@@ -772,7 +821,7 @@ fn coarse_chains(
     let chains = cfg.coarse_chains.min(n);
     let per_chain: Vec<usize> = (0..chains).map(|c| (n - c).div_ceil(chains)).collect();
     let sites: usize = shape.iter().product();
-    let thin = cfg.coarse_steps * (sites / 64).max(1);
+    let thin = cfg.coarse_thinning(sites);
     let runs: Vec<ChainRun> = (0..chains)
         .into_par_iter()
         .map(|c| {

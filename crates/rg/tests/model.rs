@@ -3,7 +3,7 @@
 use ndarray::{Array3, ArrayD, Axis, Ix3, IxDyn, s};
 use std::sync::OnceLock;
 use wcrg_core::{Energy, Workspace};
-use wcrg_rg::{RgError, SamplingConfig, WcrgConfig, WcrgModel};
+use wcrg_rg::{DetailKernel, RgError, SamplingConfig, WcrgConfig, WcrgModel};
 use wcrg_samplers::Phi4GroundTruth;
 
 /// φ⁴ fields, 16², β = 0.8, 300 samples (shared by the tests of this file).
@@ -202,6 +202,43 @@ fn sampling_is_identical_for_any_number_of_threads_and_depends_on_the_seed() {
         run(2, &SamplingConfig::new(6, 4).steps(30).adapt_steps(50))
     );
     assert!(one.iter().all(|v| v.is_finite()));
+}
+
+/// Mixing times are reproducible for any number of threads, the coarsest field's alone are
+/// the same chains as its entry in the full measurement, and bad chain counts are errors.
+#[test]
+fn mixing_times_are_reproducible_and_the_coarsest_alone_matches() {
+    let m = model();
+    let data = data().view();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                m.mixing_times(data, 4, 200, 1, DetailKernel::LocalSweeps)
+                    .unwrap()
+            })
+    };
+    let all = run(1);
+    assert_eq!(all, run(2));
+    assert_eq!(all.len(), m.levels() + 1);
+    for (j, t) in all.iter().enumerate() {
+        assert_eq!(t.coarsest, j == m.levels(), "{t:?}");
+        assert!(t.tau >= 0.5 && t.tau.is_finite(), "{t:?}");
+        assert!(t.acceptance > 0.3 && t.acceptance < 1.0, "{t:?}");
+    }
+    let coarsest = m.coarsest_mixing_time(data, 4, 200, 1).unwrap();
+    assert_eq!(&coarsest, all.last().unwrap());
+    assert_ne!(coarsest, m.coarsest_mixing_time(data, 4, 200, 2).unwrap());
+    let fields = data.shape()[0];
+    for (chains, steps) in [(0, 200), (fields + 1, 200), (4, 99)] {
+        assert!(m.coarsest_mixing_time(data, chains, steps, 1).is_err());
+        assert!(
+            m.mixing_times(data, chains, steps, 1, DetailKernel::Mala)
+                .is_err()
+        );
+    }
 }
 
 #[test]
