@@ -259,35 +259,48 @@
 //! Critical slowing down (`cargo run --release -p wcrg-rg --example critical_slowing -- --steps
 //! 2000 --direct-steps 1000000`, one run with the present defaults, β = 0.922, 500 fields per L;
 //! τ of the WCRG scales from 8 chains of 2000 sweeps of [`LocalMala`] started at data, largest
-//! over the energy, the squared mean and the mean square; coarsest field: global MALA steps;
-//! direct samplers on the true energy from 10⁶ MALA steps / 10⁵ HMC trajectories of 10 leapfrog
-//! steps, τ of m²; costs single-threaded, the WCRG's per generated field including adaptation
-//! and the coarsest chains' warm-up spread over 16 fields, the fit not counted; plot in
-//! `docs/img/tau.png`). Another job shared the VM's two cores during this run, which made every
-//! cost 1.5–2.2 times that of a quiet run, the WCRG's and the direct samplers' alike:
+//! over the energy, the squared mean and the mean square; coarsest field: the same observables
+//! on 8 chains of 50 000 global MALA steps ([`WcrgModel::coarsest_mixing_time`]); direct
+//! samplers on the true energy from 10⁶ MALA steps / 10⁵ HMC trajectories of 10 leapfrog steps,
+//! τ of m²; costs single-threaded, the WCRG's per generated field including adaptation and the
+//! coarsest chains' warm-up spread over 16 fields, the fit not counted; plot in
+//! `docs/img/tau.png`). Builds and tests shared the VM's two cores during parts of this run,
+//! which makes the costs of the smaller sizes up to about twice those of a quiet run:
 //!
 //! | L | WCRG τ, scales j = 1…3 (sweeps) | coarsest τ (MALA steps) | direct MALA τ(m²) | HMC τ(m²) (traj.) | WCRG s/sample | MALA s/indep. | HMC s/indep. |
 //! |---|---|---|---|---|---|---|---|
-//! | 16 | 3.6 ± 0.2 / 4.5 ± 0.4 | 82 | 2 871 | 72 | 0.019 | 0.020 | 0.0032 |
-//! | 32 | 4.4 ± 0.2 / 4.5 ± 0.2 / 8.8 ± 0.7 | 97 | 27 306 | 581 | 0.037 | 0.70 | 0.093 |
-//! | 64 | 3.9 ± 0.2 / 4.8 ± 0.3 / 7.2 ± 0.5 | 124 | 36 742 | 2 255 | 0.12 | 4.7 | 1.7 |
-//! | 128 | 4.0 ± 0.3 / 4.8 ± 0.2 / 8.2 ± 0.8 | 167 | 85 650 | 5 406 | 0.88 | 51.5 | 24.7 |
+//! | 16 | 3.6 ± 0.2 / 4.5 ± 0.4 | 219 ± 23 | 2 871 | 72 | 0.027 | 0.035 | 0.0072 |
+//! | 32 | 4.4 ± 0.2 / 4.5 ± 0.2 / 8.8 ± 0.7 | 310 ± 19 | 27 306 | 581 | 0.069 | 0.97 | 0.13 |
+//! | 64 | 3.9 ± 0.2 / 4.8 ± 0.3 / 7.2 ± 0.5 | 1 549 ± 339 | 36 742 | 2 255 | 0.15 | 4.7 | 2.1 |
+//! | 128 | 4.0 ± 0.3 / 4.8 ± 0.2 / 8.2 ± 0.8 | 3 232 ± 488 | 85 650 | 5 406 | 0.80 | 46.5 | 20.4 |
 //!
-//! Each conditional scale's τ stays within a factor 1.3 from 16² to 128² (j = 1: 3.6–4.4
-//! sweeps, j = 2: 4.5–4.8, j = 3: 7.2–8.8), while the direct samplers' τ grow 30× (MALA) and
-//! 75× (HMC) over the same range. At 128² the WCRG is 59× cheaper per independent field than
-//! direct MALA and 28× cheaper than HMC in this run. On a quiet machine the WCRG took 0.45 s
-//! per 128² field with these defaults (`--sizes 128 --direct-steps 0`), and an earlier quiet
-//! run of the unchanged direct samplers 23.7 s (MALA) and 10.0 s (HMC) per independent field:
-//! 53× and 22×. The direct runs at 128² cover 12 and 18 τ, so their τ are rough, more likely
-//! under- than over-estimated; the fit is not counted (at 128² on a slow day of the VM, the
-//! default fit and the WCRG's measurements took 11.7 minutes in all). Re-run with the coarsest
-//! couplings by FFT (`--sizes 128 --direct-steps 0`, a day when the shared cores ran about
-//! twice as slowly as quiet): the same τ per scale (4.0 ± 0.3 / 4.8 ± 0.2 / 8.2 ± 0.8 sweeps),
-//! coarsest τ 193 MALA steps, 0.85 s per field. The
-//! coarsest chains' τ (82–167 MALA steps, of m² with sign flips) is where the 3000-step thinning
-//! per 64 sites comes from. At 16² the WCRG costs about what direct MALA does, as its coarsest
-//! chains' warm-up dominates there.
+//! Each conditional scale's τ stays within a factor 1.3 from 16² to 128² (j = 1:
+//! 3.6–4.4 sweeps, j = 2: 4.5–4.8, j = 3: 7.2–8.8), while the direct samplers' τ grow 30×
+//! (MALA) and 75× (HMC) over the same range. The direct runs at 128² cover 12 and 18 τ, so
+//! their τ are rough, more likely under- than over-estimated. At 128² the WCRG is 58× cheaper
+//! per independent field than direct MALA and 25× cheaper than HMC in this run. On a quiet
+//! machine the WCRG took 0.45 s per 128² field with these defaults (`--sizes 128
+//! --direct-steps 0`), and an earlier quiet run of the unchanged direct samplers 23.7 s (MALA) and 10.0 s
+//! (HMC) per independent field: 53× and 22×. The fit is not counted (at 128² on a slow day of
+//! the VM, the default fit and the WCRG's measurements took 11.7 minutes in all). At 16² the
+//! WCRG costs about what direct MALA does, as its coarsest chains' warm-up dominates there.
+//!
+//! The coarsest field's sampler does slow down. Its side grows with L (L/8, at least 4: 4, 4, 8
+//! and 16), and it is a critical field on its own lattice: its τ grows 15× from 16² to 128². It
+//! stays cheap because it is small (256 sites at 128², not 16 384), and the generation thins
+//! its chains by 3000 MALA steps per 64 sites ([`SamplingConfig::coarse_thinning`]: 3000, 3000,
+//! 3000 and 12 000 steps, which is 14, 10, 1.9 and 3.7 τ_int), so consecutive generated fields
+//! are nearly independent and the cost per generated field is the cost per independent one (the
+//! slow test of mixing times checks the thinning against τ_int up to 64²). Most of the growth
+//! is the coarsest field's size: with a fixed side an 8 × 8 coarsest field has τ = 1549 ± 339
+//! at 64² and 1282 ± 215 at 128² (`--coarsest 8`, four scales), a 4 × 4 one 219 ± 23, 310 ± 19,
+//! 408 ± 72 and 865 ± 202 from 16² to 128² (`--coarsest 4`, ×3.9). The extra conditional scales
+//! are the slowest ones (at 128², j = 4: 13.7 ± 1.6 sweeps, j = 5: 11.7 ± 2.2; j = 1–3 as
+//! above), and a smaller coarsest field costs accuracy (at 128² an 8 × 8 coarsest field put
+//! |k| = 5 12.6 % high, 5.5 standard errors, in an earlier measurement; the tests keep L/8). The
+//! coarsest τ need long chains: on 2000 steps per chain, as these docs measured them before,
+//! Sokal's window gave 82–193 steps, several times too short.
+//!
 //! Global MALA on the details ([`DetailKernel::Mala`]) also has no critical slowing down, but
 //! its τ grows like $d^{1/3}$ with the number of sites: 26 and 15 steps for scales 1 and 2 at
 //! 16², 80, 111 and 68 steps for scales 1–3 at 128².
