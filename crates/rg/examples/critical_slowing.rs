@@ -9,14 +9,15 @@
 //! ```
 //!
 //! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's sampler
-//! (`local`: sweeps of single-site Langevin moves, the default; `mala`: global MALA steps)
-//! started at data (largest over the energy, the squared mean and the mean square of the
-//! state; 8 chains of `--steps` transitions per conditional scale, of `--coarse-steps` MALA
-//! steps for the coarsest field, whose τ is hundreds to thousands of steps; `--coarsest M`
-//! fixes the coarsest side instead of the default L/8), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps) on the
-//! true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574 and
-//! 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
-//! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and `tau.png` (log–log).
+//! (`local`: sweeps of single-site Langevin moves, the default; `mala`: global MALA steps) started
+//! at data (largest over the energy, the squared mean and the mean square of the state; 8 chains of
+//! `--steps` transitions per conditional scale, of `--coarse-steps` MALA steps for the coarsest
+//! field, whose τ is hundreds to thousands of steps; `--coarsest M` fixes the coarsest side instead
+//! of the default L/8), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps)
+//! on the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
+//! and 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
+//! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and
+//! `tau.png` (log–log).
 
 use std::time::Instant;
 
