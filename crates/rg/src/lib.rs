@@ -1,7 +1,8 @@
 //! # wcrg-rg: the wavelet conditional renormalisation group
 //!
 //! Learns the energy $U(x)$ of a 2-D field from samples, $p(x) \propto e^{-U(x)}$, scale by
-//! scale, and generates new fields coarse to fine without critical slowing down.
+//! scale, and generates new fields coarse to fine without critical slowing down in its
+//! conditional scales (only the small coarsest field keeps some, see Measured).
 //!
 //! ## The math
 //!
