@@ -48,20 +48,13 @@
 //!
 //! `cargo run --release --example phi4_wcrg` (64², β = 0.92 ≈ β_c, 1000 training and 1000
 //! independent reference fields, three scales 64 → 8, db2, radius-2 windows, 20 bumps, 50
-//! sweeps per scale, coarsest field with a two-site potential): fit 169 s (most of it the
-//! coarsest field's maximum-likelihood refinement), sampling of 1000 fields 46 s, about 4½
-//! minutes in all with the ground truth (a quiet run with the coarsest chains thinned by 3000
-//! steps; the present 6000 add a few seconds). Against the reference: power spectrum within
-//! 10.5 % at |k| = 1 (2.3 standard errors) and within 4.2 % in every other radial bin (largest
-//! deviation 3.1 standard errors, at |k| = 21, 1.75 % off: the conditional scales' excess near
-//! |k| = 20, below); KL(truth‖generated) of the marginal of φ 4.7·10⁻⁴; per-scale standard
-//! deviations within 0.4 %; Binder cumulant 0.6071 ± 0.0034 vs 0.5957 ± 0.0038 (the training
-//! fields': 0.6051); learned vs true energy Pearson r = 0.9995. (With the thinning of 3000,
-//! the same fit gave 10.0 % at |k| = 1 and a largest deviation of 2.3 standard errors, |k| = 21
-//! at 1.3 %, Binder 0.6084 ± 0.0028: the smaller error bars of correlated samples.)
-//! The other measurements below that generate fields were taken with that thinning of 3000
-//! steps per 64 sites, the default until the coarsest τ were measured on long chains
-//! ([`SamplingConfig::coarse_steps`]); they are single draws either way.
+//! sweeps per scale, coarsest field with a two-site potential): fit 89 s (most of it the
+//! coarsest field's maximum-likelihood refinement), sampling of 1000 fields 24 s, about 2¼
+//! minutes in all with the ground truth. Against the reference: power spectrum within 10.0 % at
+//! |k| = 1 (2.2 standard errors) and within 4.7 % in every other radial bin (largest deviation
+//! 2.3 standard errors, at |k| = 0); KL(truth‖generated) of the marginal of φ 7.5·10⁻⁴;
+//! per-scale standard deviations within 0.6 %; Binder cumulant 0.6084 ± 0.0028 vs
+//! 0.5957 ± 0.0038 (the training fields': 0.6051); learned vs true energy Pearson r = 0.9995.
 //!
 //! At this sample size the lowest bins are dominated by the training set's own fluctuation,
 //! which no fit can remove: the 1000 training fields and the 1000 reference fields (two
@@ -75,9 +68,9 @@
 //! steps), six fits of the demo's data (fit seeds 0, 1, 2, each with two equivalent summation
 //! orders of the coarsest couplings) gave |k| = 1 within 4.2–16.6 % and Binder cumulants
 //! 0.5992–0.6140 (mean 0.6056, standard deviation 0.0065, against a standard error of 0.0034
-//! for one generation), centred on the training fields' 0.6051. With 128 chains thinned by
-//! 3000 steps (the default until the thinning doubled) fit seeds 0, 1, 2 gave |k| = 1 at
-//! 10.0, 8.6 and 10.3 % (2.2, 1.9 and 2.3 standard errors) and Binder cumulants 0.6084, 0.6084 and 0.6063: each close to the
+//! for one generation), centred on the training fields' 0.6051. With the present defaults
+//! (128 chains thinned by 3000 steps) fit seeds 0, 1, 2 gave |k| = 1 at 10.0, 8.6 and 10.3 % (2.2, 1.9 and
+//! 2.3 standard errors) and Binder cumulants 0.6084, 0.6084 and 0.6063: each close to the
 //! training fields' own offset from the reference (9.2 %, 0.6051), every bin |k| ≥ 3 within
 //! 4.7 %. Three runs show a smaller spread but cannot say how much smaller.
 //!
@@ -296,14 +289,10 @@
 //! The coarsest field's sampler does slow down. Its side grows with L (L/8, at least 4: 4, 4, 8
 //! and 16), and it is a critical field on its own lattice: its τ grows 15× from 16² to 128². It
 //! stays cheap because it is small (256 sites at 128², not 16 384), and the generation thins
-//! its chains by 6000 MALA steps per 64 sites ([`SamplingConfig::coarse_thinning`]: 6000, 6000,
-//! 6000 and 24 000 steps, which is 27, 19, 3.9 and 7.4 times these τ_int, and 2.7 times the
-//! 2226 steps of the demo's model's squared mean), so consecutive generated fields are nearly
-//! independent and the cost per generated field is the cost per independent one (the slow test
-//! of mixing times checks that the thinning is at least 2 τ_int up to 64²). The thinning was
-//! 3000 until these long-chain measurements: on the demo's model consecutive samples of a chain
-//! were then correlated by 0.12 in m², and the report's standard errors of m²-like statistics
-//! were about 12 % too small ([`SamplingConfig::coarse_steps`]). Most of the growth
+//! its chains by 3000 MALA steps per 64 sites ([`SamplingConfig::coarse_thinning`]: 3000, 3000,
+//! 3000 and 12 000 steps, which is 14, 10, 1.9 and 3.7 τ_int), so consecutive generated fields
+//! are nearly independent and the cost per generated field is the cost per independent one (the
+//! slow test of mixing times checks the thinning against τ_int up to 64²). Most of the growth
 //! is the coarsest field's size: with a fixed side an 8 × 8 coarsest field has τ = 1549 ± 339
 //! at 64² and 1282 ± 215 at 128² (`--coarsest 8`, four scales), a 4 × 4 one 219 ± 23, 310 ± 19,
 //! 408 ± 72 and 865 ± 202 from 16² to 128² (`--coarsest 4`, ×3.9). The extra conditional scales
