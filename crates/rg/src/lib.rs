@@ -299,13 +299,15 @@
 //! 12 000 steps on a 64² model), but the default is kept: doubling it failed the slow test
 //! below β_c at |k| = 0, where the training set sits 1.3 combined standard errors below the
 //! reference and the 6000-step run drew the lowest ⟨m²⟩ of the four runs (see
-//! `coarse_steps`). Most of the growth
-//! is the coarsest field's size: with a fixed side an 8 × 8 coarsest field has τ = 1549 ± 339
-//! at 64² and 1282 ± 215 at 128² (`--coarsest 8`, four scales), a 4 × 4 one 219 ± 23, 310 ± 19,
-//! 408 ± 72 and 865 ± 202 from 16² to 128² (`--coarsest 4`, ×3.9). The extra conditional scales
+//! `coarse_steps`). Most of the growth is the coarsest field's size: with a fixed side an
+//! 8 × 8 coarsest field has τ = 892 ± 225, 1888 ± 307, 1549 ± 339 and 1282 ± 215 from 16² to
+//! 128² (`--coarsest 8`, one to four scales; within a factor 1.5 from 32² on, 2.1 with 16²,
+//! where the 8 × 8 field is only one scale above the lattice), a 4 × 4 one 219 ± 23, 310 ± 19,
+//! 408 ± 72 and 865 ± 202 (`--coarsest 4`, ×3.9). The extra conditional scales
 //! are the slowest ones (at 128², j = 4: 13.7 ± 1.6 sweeps, j = 5: 11.7 ± 2.2; j = 1–3 as
-//! above), and a smaller coarsest field costs accuracy (at 128² an 8 × 8 coarsest field put
-//! |k| = 5 12.6 % high, 5.5 standard errors, in an earlier measurement; the tests keep L/8). The
+//! above), and a smaller coarsest field costs accuracy: at 128² an 8 × 8 coarsest field puts
+//! |k| = 5 12.6 % high (5.5 standard errors) with the default fit and still 7.5 % (3.5) refined
+//! as the slow test is (the tests keep L/8). The
 //! coarsest τ need long chains: on 2000 steps per chain, as these docs measured them before,
 //! Sokal's window gave 82–193 steps, several times too short.
 //!
