@@ -89,7 +89,10 @@ pub struct WcrgConfig {
     /// fields (0, the default: score matching only; files written before this field existed
     /// read as 0). Where the ansatz is not exact, score matching and maximum likelihood differ;
     /// maximum likelihood matches the moments of every feature (the detail covariances within the
-    /// window, the potential's bumps) given the data's coarse fields.
+    /// window, the potential's bumps) given the data's coarse fields. A refinement that does not
+    /// converge (its final moments more than one standard deviation from the data's, as on 40
+    /// fields at 16²) makes [`WcrgModel::fit`](crate::WcrgModel::fit) an error; so does one
+    /// given generated coarse fields (`marginal_ml_iterations`).
     #[serde(default)]
     pub conditional_ml_iterations: usize,
     /// Sweeps of each persistent chain of the conditional refinement per Newton iteration (the
