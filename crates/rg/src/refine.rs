@@ -431,8 +431,8 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
             detail: format!(
                 "did not converge: after {iterations} Newton iterations the model's moments of \
                  its {k} features are up to {mismatch:.2} standard deviations from the data's \
-                 (fits that converge end below {MAX_CONDITIONAL_MISMATCH}); too few training \
-                 fields for this refinement: fit more fields or leave it off"
+                 (the limit is {MAX_CONDITIONAL_MISMATCH}; fits that converge end at 0.06-0.3); \
+                 too few training fields for this refinement: fit more fields or leave it off"
             ),
         });
     }
@@ -455,9 +455,8 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
 /// (3.2 nats) drops the chains' acceptance from 0.74 to 0.02, later steps grow to 16–19, and
 /// the refinements end 4.2 (given the data's coarse fields; the generated fields' std then
 /// comes out 6 % high) and 4.6 (given generated ones) standard deviations off. A trust region
-/// as the
-/// coarsest field's (radius 0.125 per square root of the details' coefficients) kept the
-/// acceptance up but did not make them converge (6.0 and 2.0).
+/// as the coarsest field's (radius 0.125 per square root of the details' coefficients) kept
+/// the acceptance up but did not make them converge (6.0 and 2.0).
 const MAX_CONDITIONAL_MISMATCH: f64 = 1.0;
 
 #[cfg(test)]
