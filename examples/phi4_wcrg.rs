@@ -357,7 +357,13 @@ fn run(argv: Vec<String>) -> Res<()> {
     // Report.
     let truth: Option<&dyn wcrg::core::Energy> =
         phi4.as_ref().map(|p| p as &dyn wcrg::core::Energy);
-    let rep = Report::compare(&model, generated.fields.view(), reference.view(), truth)?;
+    // Standard errors: the generated fields are correlated through their coarsest chains
+    // (`generated.chains`), the ground truth and the user's files are taken in their recorded
+    // order with batch means over 100 contiguous blocks.
+    let gen_ = (generated.fields.view(), &generated.chains[..]);
+    let refr = (reference.view(), &blocks(reference.shape()[0])[..]);
+    let train = (data.view(), &blocks(data.shape()[0])[..]);
+    let rep = Report::compare_grouped(&model, gen_, refr, truth)?;
     std::fs::write(out.join("report.json"), rep.to_json())?;
     wcrg::rg::plots::write_all(&out, &rep, generated.fields.view(), reference.view())?;
     print!("{}", rep.summary());
@@ -365,7 +371,7 @@ fn run(argv: Vec<String>) -> Res<()> {
         // The noise floor: the training fields against the reference fields, no model involved.
         // A model can only learn the law up to its training set's own fluctuation, so deviations
         // of this size between generated and reference fields are expected.
-        let floor = Report::compare(&model, data.view(), reference.view(), None)?;
+        let floor = Report::compare_grouped(&model, train, refr, None)?;
         write_side_report(
             &out,
             "report_training_vs_reference.json",
@@ -375,7 +381,7 @@ fn run(argv: Vec<String>) -> Res<()> {
         if model_path.is_none() {
             // The generated fields against the fields the model was fitted to: whether the model
             // reproduces the law it learned, without the training set's own fluctuation.
-            let own = Report::compare(&model, generated.fields.view(), data.view(), None)?;
+            let own = Report::compare_grouped(&model, gen_, train, None)?;
             write_side_report(
                 &out,
                 "report_generated_vs_training.json",
@@ -390,6 +396,13 @@ fn run(argv: Vec<String>) -> Res<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Group labels for batch means over 100 contiguous blocks of `n` fields (each field its own
+/// block below 100): standard errors that count the correlation of consecutive fields of a
+/// Markov chain recorded in order.
+fn blocks(n: usize) -> Vec<usize> {
+    wcrg::samplers::observables::contiguous_blocks(n, 100)
 }
 
 /// Writes a comparison besides the main report as `OUT/file` and prints its one-line summary.

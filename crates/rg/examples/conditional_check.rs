@@ -22,7 +22,7 @@
 use std::time::Instant;
 use wcrg_rg::io::read_fields;
 use wcrg_rg::{Report, SamplingConfig, WcrgConfig, WcrgModel};
-use wcrg_samplers::observables::RadialSpectrum;
+use wcrg_samplers::observables::{RadialSpectrum, contiguous_blocks};
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T, String> {
     match args.iter().position(|a| a == name) {
@@ -137,7 +137,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             "sampling scales {level}..1: {:.1} s",
             t.elapsed().as_secs_f64()
         );
-        let rep = Report::compare(&model, generated.fields.view(), reference.view(), None)?;
+        let blocks = contiguous_blocks(reference.shape()[0], 100);
+        let rep = Report::compare_grouped(
+            &model,
+            (generated.fields.view(), &generated.chains),
+            (reference.view(), &blocks),
+            None,
+        )?;
         println!("| k | generated / reference - 1 | z |");
         for b in &rep.power_spectrum {
             println!(

@@ -59,6 +59,13 @@ pub struct Report {
     pub generated_samples: usize,
     /// Number of reference fields.
     pub reference_samples: usize,
+    /// Number of independent groups of the generated fields behind their standard errors (the
+    /// number of fields if they were treated as independent).
+    #[serde(default)]
+    pub generated_groups: usize,
+    /// The same for the reference fields.
+    #[serde(default)]
+    pub reference_groups: usize,
     /// Largest relative error of the radial power spectrum over the bins.
     pub power_spectrum_max_rel_err: f64,
     /// Largest deviation of the radial power spectrum in combined standard errors.
@@ -133,7 +140,8 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
 impl Report {
     /// Compares `generated` with `reference` (both `(N, L, L)`, $N \ge 10$), using `model`'s
     /// splits for the per-scale statistics; with `true_energy`, also the correlation of the
-    /// model's $U_0$ with it on the reference fields.
+    /// model's $U_0$ with it on the reference fields. The standard errors treat every field as
+    /// independent; for fields from Markov chains use [`Report::compare_grouped`].
     ///
     /// # Errors
     /// Shapes that differ from the model's, fewer than 10 fields, non-finite values.
@@ -143,6 +151,32 @@ impl Report {
         reference: ArrayView3<'_, f64>,
         true_energy: Option<&dyn Energy>,
     ) -> Result<Self> {
+        let own = |n: usize| (0..n).collect::<Vec<usize>>();
+        Self::compare_grouped(
+            model,
+            (generated, &own(generated.shape()[0])),
+            (reference, &own(reference.shape()[0])),
+            true_energy,
+        )
+    }
+
+    /// [`Report::compare`] for fields that are independent between groups but may be
+    /// correlated within one: each set comes with its group labels (`groups[i]` for field `i`).
+    /// For generated fields pass [`crate::Generated::chains`] (fields descending from one
+    /// coarsest chain are correlated); for fields recorded one chain after another (as the
+    /// φ⁴ ground truth is), batch means over contiguous blocks,
+    /// [`wcrg_samplers::observables::contiguous_blocks`]. The spectrum's standard errors are
+    /// then cluster-robust and the Binder cumulant's jackknife deletes whole groups
+    /// ([`RadialSpectrum::from_batch_grouped`], [`Phi4Observables::from_batch_grouped`]).
+    ///
+    /// # Errors
+    /// As [`Report::compare`]; group labels of the wrong length; fewer than 10 groups.
+    pub fn compare_grouped(
+        model: &WcrgModel,
+        (generated, generated_groups): (ArrayView3<'_, f64>, &[usize]),
+        (reference, reference_groups): (ArrayView3<'_, f64>, &[usize]),
+        true_energy: Option<&dyn Energy>,
+    ) -> Result<Self> {
         if generated.shape()[0] < 10 || reference.shape()[0] < 10 {
             return Err(RgError::Mismatch(format!(
                 "a report needs at least 10 generated and 10 reference fields, got {} and {}",
@@ -150,10 +184,11 @@ impl Report {
                 reference.shape()[0]
             )));
         }
+        let distinct = |g: &[usize]| g.iter().collect::<std::collections::HashSet<_>>().len();
         let (gf, gd) = model.decompose(generated)?;
         let (rf, rd) = model.decompose(reference)?;
-        let sg = RadialSpectrum::from_batch(generated.into_dyn())?;
-        let sr = RadialSpectrum::from_batch(reference.into_dyn())?;
+        let sg = RadialSpectrum::from_batch_grouped(generated.into_dyn(), generated_groups)?;
+        let sr = RadialSpectrum::from_batch_grouped(reference.into_dyn(), reference_groups)?;
         let power_spectrum: Vec<SpectrumBin> = (0..sr.k.len())
             .filter(|&b| sr.power[b] > 0.0)
             .map(|b| {
@@ -198,8 +233,8 @@ impl Report {
                 }
             })
             .collect();
-        let og = Phi4Observables::from_batch(generated.into_dyn())?;
-        let or = Phi4Observables::from_batch(reference.into_dyn())?;
+        let og = Phi4Observables::from_batch_grouped(generated.into_dyn(), generated_groups)?;
+        let or = Phi4Observables::from_batch_grouped(reference.into_dyn(), reference_groups)?;
         let energy_pearson_r = match true_energy {
             Some(e) => {
                 let learned = model.energies(reference)?;
@@ -216,6 +251,8 @@ impl Report {
         Ok(Self {
             generated_samples: generated.shape()[0],
             reference_samples: reference.shape()[0],
+            generated_groups: distinct(generated_groups),
+            reference_groups: distinct(reference_groups),
             power_spectrum_max_rel_err: max(&mut power_spectrum.iter().map(|b| b.rel_err)),
             power_spectrum_max_z: max(&mut power_spectrum.iter().map(|b| b.z)),
             histogram_kl: histograms[0].kl,

@@ -42,9 +42,11 @@ pub struct SamplingConfig {
     /// The thinning is thus 14, 10, 1.9 and 3.7 τ_int at these sizes. It is tight on 8 × 8: on
     /// the demo's own model (16 chains of 10⁵ steps) τ_int of the squared mean is 2226 steps,
     /// and consecutive samples of a chain are correlated by 0.12 in $m^2$ (0.08 in the energy;
-    /// 0.02 and 0.01 at lag 6000). With 8 samples per chain this makes the report's standard
-    /// errors of $m^2$-like statistics (the Binder cumulant, the lowest modes), which assume
-    /// independent fields, about 12 % too small. Raise it with [`SamplingConfig::coarse`].
+    /// 0.02 and 0.01 at lag 6000). With 8 samples per chain, standard errors of $m^2$-like
+    /// statistics (the Binder cumulant, the lowest modes) that took the fields as independent
+    /// would be about 12 % too small; [`Generated::chains`] labels each field's chain, and
+    /// [`crate::Report::compare_grouped`] uses it (on the demo the Binder cumulant's error
+    /// grows from 0.0028 to 0.0038). Raise the thinning with [`SamplingConfig::coarse`].
     /// A longer thinning does not move the law sampled: on the slow test's 64² model below
     /// β_c (β = 0.8, 1000 fields, refined), $\langle m^2\rangle$ of 1000 generated fields was
     /// 8.33, 7.38 and 8.18 · 10⁻³ (± 0.35 · 10⁻³) with thinnings 3000, 6000 and 12 000, and
@@ -183,6 +185,13 @@ pub struct Generated {
     pub fields: Array3<f64>,
     /// Coarsest first, then $j = J, \dots, 1$.
     pub scales: Vec<ScaleSampling>,
+    /// The independence groups of the fields, for standard errors: `chains[i]` labels the
+    /// Markov chain of the coarsest field that field `i` descends from ($i \bmod$
+    /// [`SamplingConfig::coarse_chains`] for [`WcrgModel::sample`]; $i$ for
+    /// [`WcrgModel::sample_given`], where every field has its own chains). Fields of different
+    /// chains are independent; fields of one chain are correlated through their coarsest
+    /// fields. Pass it to [`crate::Report::compare_grouped`].
+    pub chains: Vec<usize>,
 }
 
 /// Runs `steps` transitions of `sampler` from `x0`; returns (final state, summed acceptance
@@ -427,9 +436,11 @@ impl WcrgModel {
         });
         check_moves(&report, "the coarsest field")?;
         let fields = self.generate_details(x, (levels, to), cfg, &streams, &mut report, &tick)?;
+        let chains = cfg.coarse_chains.min(n);
         Ok(Generated {
             fields,
             scales: report,
+            chains: (0..n).map(|i| i % chains).collect(),
         })
     }
 
@@ -494,6 +505,7 @@ impl WcrgModel {
         Ok(Generated {
             fields,
             scales: report,
+            chains: (0..cfg.samples).collect(),
         })
     }
 

@@ -204,6 +204,87 @@ fn sampling_is_identical_for_any_number_of_threads_and_depends_on_the_seed() {
     assert!(one.iter().all(|v| v.is_finite()));
 }
 
+/// The report's standard errors count the generated fields' coarsest chains: `Generated::chains`
+/// labels them, grouping by it matches `Report::compare` when every field is its own group and
+/// is not fooled by copies within a group; bad groups are errors.
+#[test]
+fn reports_group_the_generated_fields_by_their_coarsest_chains() {
+    use wcrg_rg::Report;
+    let m = model();
+    let cfg = SamplingConfig::new(40, 6).steps(30).adapt_steps(50);
+    let g = m.sample(&cfg.clone().coarse(20, 200, 50)).unwrap();
+    assert_eq!(g.chains, (0..40).map(|i| i % 20).collect::<Vec<_>>());
+    let reference = data().slice(s![..60, .., ..]);
+    let blocks = wcrg_samplers::observables::contiguous_blocks(60, 30);
+    let own: Vec<usize> = (0..60).collect();
+    let singles: Vec<usize> = (0..40).collect();
+    // Every field its own group: exactly `compare`.
+    let plain = Report::compare(m, g.fields.view(), reference, None).unwrap();
+    let same =
+        Report::compare_grouped(m, (g.fields.view(), &singles), (reference, &own), None).unwrap();
+    assert_eq!(plain, same);
+    assert_eq!((plain.generated_groups, plain.reference_groups), (40, 60));
+    // Every generated field twice in its group: the means and the standard errors of the
+    // fields once, where treating the copies as independent makes them √2 too small.
+    let twice = ndarray::concatenate(Axis(0), &[g.fields.view(), g.fields.view()]).unwrap();
+    let groups: Vec<usize> = (0..80).map(|i| i % 40).collect();
+    let doubled =
+        Report::compare_grouped(m, (twice.view(), &groups), (reference, &blocks), None).unwrap();
+    let naive = Report::compare(m, twice.view(), reference, None).unwrap();
+    assert_eq!(doubled.reference_groups, 30);
+    for ((a, b), c) in plain
+        .power_spectrum
+        .iter()
+        .zip(&doubled.power_spectrum)
+        .zip(&naive.power_spectrum)
+    {
+        approx::assert_relative_eq!(a.generated[0], b.generated[0], max_relative = 1e-12);
+        approx::assert_relative_eq!(a.generated[1], b.generated[1], max_relative = 1e-12);
+        approx::assert_relative_eq!(
+            c.generated[1] * 2f64.sqrt(),
+            a.generated[1],
+            max_relative = 0.02
+        );
+    }
+    approx::assert_relative_eq!(
+        plain.binder_generated,
+        doubled.binder_generated,
+        max_relative = 1e-12
+    );
+    approx::assert_relative_eq!(
+        plain.binder_generated_err,
+        doubled.binder_generated_err,
+        max_relative = 1e-9
+    );
+    // The JSON says how many groups the errors stand on.
+    assert!(doubled.to_json().contains("\"generated_groups\": 40"));
+    // The coarsest chains as groups: 20 of them.
+    let chained =
+        Report::compare_grouped(m, (g.fields.view(), &g.chains), (reference, &own), None).unwrap();
+    assert_eq!(chained.generated_groups, 20);
+    // Bad groups: the wrong length, fewer than 10 groups for the jackknife.
+    let err = |r: Result<Report, RgError>| r.unwrap_err().to_string();
+    assert!(
+        err(Report::compare_grouped(
+            m,
+            (g.fields.view(), &singles[..39]),
+            (reference, &own),
+            None
+        ))
+        .contains("groups")
+    );
+    let five: Vec<usize> = (0..40).map(|i| i % 5).collect();
+    assert!(
+        err(Report::compare_grouped(
+            m,
+            (g.fields.view(), &five),
+            (reference, &own),
+            None
+        ))
+        .contains("5 independent groups")
+    );
+}
+
 /// Mixing times are reproducible for any number of threads, the coarsest field's alone are
 /// the same chains as its entry in the full measurement, and bad chain counts are errors.
 #[test]
@@ -387,6 +468,7 @@ fn sampling_given_coarse_fields_keeps_them_and_rejects_bad_input() {
         let coarse = pyramid[level].view().into_dimensionality::<Ix3>().unwrap();
         let g = m.sample_given(coarse, level, &cfg).unwrap();
         assert_eq!(g.fields.shape(), [6, 16, 16]);
+        assert_eq!(g.chains, [0, 1, 2, 3, 4, 5], "every field its own chains");
         assert_eq!(g.scales.len(), level);
         assert!(g.scales.iter().all(|s| !s.coarsest && s.acceptance > 0.3));
         let (back, _) = m.decompose(g.fields.view()).unwrap();

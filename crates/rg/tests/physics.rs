@@ -47,6 +47,7 @@ use wcrg_core::Energy;
 use wcrg_energy_models::Phi4;
 use wcrg_rg::{DetailKernel, Report, SamplingConfig, WcrgConfig, WcrgModel};
 use wcrg_samplers::Phi4GroundTruth;
+use wcrg_samplers::observables::contiguous_blocks;
 
 fn acceptance(l: usize, beta: f64, n: usize, seed: u64) {
     acceptance_with(
@@ -97,13 +98,14 @@ fn acceptance_with(
     let generated = model.sample(&SamplingConfig::new(n, seed + 17)).unwrap();
     let t_sample = t.elapsed().as_secs_f64() - t_truth - t_fit;
     let phi4 = Phi4::new(&[l, l], beta, 1.0).unwrap();
-    let r = Report::compare(
-        &model,
-        generated.fields.view(),
-        reference.view(),
-        Some(&phi4),
-    )
-    .unwrap();
+    // Standard errors: the generated fields grouped by their coarsest chains, the ground truth
+    // (recorded chain after chain) by batch means over 100 contiguous blocks.
+    let gen_ = (generated.fields.view(), &generated.chains[..]);
+    let (rb, tb) = (
+        contiguous_blocks(reference.shape()[0], 100),
+        contiguous_blocks(train.shape()[0], 100),
+    );
+    let r = Report::compare_grouped(&model, gen_, (reference.view(), &rb), Some(&phi4)).unwrap();
     let tag = format!("L = {l}, β = {beta}");
     println!(
         "{tag}: ground truth {t_truth:.0} s, fit {t_fit:.0} s, sampling {t_sample:.0} s\n{}",
@@ -111,10 +113,11 @@ fn acceptance_with(
     );
     // For context, not asserted: the training fields against the reference (no model involved),
     // the fluctuation the model inherits from its training set.
-    let floor = Report::compare(&model, train.view(), reference.view(), None).unwrap();
+    let floor = Report::compare_grouped(&model, (train.view(), &tb), (reference.view(), &rb), None)
+        .unwrap();
     println!("noise floor (training vs reference)\n{}", floor.summary());
     // Also for context: the generated fields against the fields the model was fitted to.
-    let own = Report::compare(&model, generated.fields.view(), train.view(), None).unwrap();
+    let own = Report::compare_grouped(&model, gen_, (train.view(), &tb), None).unwrap();
     println!(
         "generated vs training: power spectrum max rel. err {:.2} % (max {:.1} SE)",
         100.0 * own.power_spectrum_max_rel_err,

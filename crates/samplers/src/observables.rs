@@ -24,24 +24,76 @@ pub struct Phi4Observables {
     pub binder: (f64, f64),
 }
 
+/// Dense group indices `0..G` of `groups` (labels in order of first appearance) and `G`.
+///
+/// # Errors
+/// `groups` of a length other than `n`, or fewer than `min` distinct groups.
+fn dense_groups(groups: &[usize], n: usize, min: usize) -> Result<(Vec<usize>, usize)> {
+    if groups.len() != n {
+        return Err(Error::ShapeMismatch {
+            what: "groups".into(),
+            expected: vec![n],
+            actual: vec![groups.len()],
+        });
+    }
+    let mut index = std::collections::HashMap::new();
+    let dense: Vec<usize> = groups
+        .iter()
+        .map(|g| {
+            let next = index.len();
+            *index.entry(*g).or_insert(next)
+        })
+        .collect();
+    if index.len() < min {
+        return Err(Error::Empty {
+            what: format!("{} independent groups (need >= {min})", index.len()),
+        });
+    }
+    Ok((dense, index.len()))
+}
+
+/// Group labels for batch means over `blocks` contiguous blocks of `n` values in order: value
+/// `i` is in block $\lfloor i\,\mathrm{blocks}/n\rfloor$. For fields recorded one chain after
+/// another (as [`crate::ground_truth::Phi4GroundTruth`] returns them), blocks much longer than
+/// the chains' autocorrelation time give standard errors that account for it.
+pub fn contiguous_blocks(n: usize, blocks: usize) -> Vec<usize> {
+    let blocks = blocks.clamp(1, n.max(1));
+    (0..n).map(|i| i * blocks / n).collect()
+}
+
 impl Phi4Observables {
-    /// From the magnetisations of independent fields of `sites` sites each.
+    /// From the magnetisations of independent fields of `sites` sites each. The jackknife
+    /// deletes one of $\min(n, 50)$ contiguous blocks at a time.
     ///
     /// # Errors
     /// Fewer than 10 values or non-finite values.
     pub fn from_magnetisations(m: &[f64], sites: usize) -> Result<Self> {
+        let groups: Vec<usize> = (0..m.len()).collect();
+        Self::from_magnetisations_grouped(m, sites, &groups)
+    }
+
+    /// From the magnetisations of fields that are independent between groups but may be
+    /// correlated within one: `groups[i]` labels the group of value `i` (e.g. the Markov chain
+    /// it was recorded on). The jackknife deletes one of $\min(G, 50)$ blocks of whole groups
+    /// at a time ($G$ groups in order of first appearance), so correlations within a group
+    /// widen the error bars as they should. With every value its own group this is
+    /// [`Phi4Observables::from_magnetisations`].
+    ///
+    /// # Errors
+    /// Fewer than 10 values or 10 groups, `groups` of the wrong length, non-finite values.
+    pub fn from_magnetisations_grouped(m: &[f64], sites: usize, groups: &[usize]) -> Result<Self> {
         if m.len() < 10 {
             return Err(Error::Empty {
                 what: format!("{} magnetisations (need >= 10)", m.len()),
             });
         }
         validate::finite("magnetisations", m)?;
-        let n = m.len();
-        let blocks = n.min(50);
+        let (dense, g) = dense_groups(groups, m.len(), 10)?;
+        let blocks = g.min(50);
         let moments = |skip: Option<usize>| {
             let (mut s1, mut s2, mut s4, mut c) = (0.0, 0.0, 0.0, 0.0);
-            for (i, &v) in m.iter().enumerate() {
-                if skip == Some(i * blocks / n) {
+            for (&v, &gi) in m.iter().zip(&dense) {
+                if skip == Some(gi * blocks / g) {
                     continue;
                 }
                 s1 += v.abs();
@@ -73,9 +125,19 @@ impl Phi4Observables {
     /// # Errors
     /// As [`Phi4Observables::from_magnetisations`].
     pub fn from_batch(batch: ArrayViewD<'_, f64>) -> Result<Self> {
+        let groups: Vec<usize> = (0..batch.shape().first().copied().unwrap_or(0)).collect();
+        Self::from_batch_grouped(batch, &groups)
+    }
+
+    /// From a batch of fields `(B, …)` in groups, as
+    /// [`Phi4Observables::from_magnetisations_grouped`].
+    ///
+    /// # Errors
+    /// As [`Phi4Observables::from_magnetisations_grouped`].
+    pub fn from_batch_grouped(batch: ArrayViewD<'_, f64>, groups: &[usize]) -> Result<Self> {
         let sites = batch.len() / batch.shape().first().copied().unwrap_or(1).max(1);
         let m: Vec<f64> = batch.outer_iter().map(magnetisation).collect();
-        Self::from_magnetisations(&m, sites)
+        Self::from_magnetisations_grouped(&m, sites, groups)
     }
 }
 
@@ -124,11 +186,25 @@ pub struct RadialSpectrum {
 }
 
 impl RadialSpectrum {
-    /// From a batch `(B, …)`; bin 0 holds $k = 0$ alone.
+    /// From a batch `(B, …)` of independent fields; bin 0 holds $k = 0$ alone.
     ///
     /// # Errors
     /// As [`power_spectra`]; fewer than 2 samples.
     pub fn from_batch(batch: ArrayViewD<'_, f64>) -> Result<Self> {
+        let groups: Vec<usize> = (0..batch.shape().first().copied().unwrap_or(0)).collect();
+        Self::from_batch_grouped(batch, &groups)
+    }
+
+    /// From a batch `(B, …)` of fields that are independent between groups but may be
+    /// correlated within one (`groups[i]` labels the group of field `i`, e.g. its Markov
+    /// chain). The standard error of bin $k$ is the cluster-robust (batch-means) one,
+    /// $\mathrm{SE}^2 = rac{G}{G-1}\sum_g ig(\sum_{i\in g}(P_i(k) - ar P(k))ig)^2 / B^2$
+    /// over the $G$ groups; with every field its own group it is the usual
+    /// $s/\sqrt{B}$ of [`RadialSpectrum::from_batch`].
+    ///
+    /// # Errors
+    /// As [`power_spectra`]; `groups` of the wrong length; fewer than 2 groups.
+    pub fn from_batch_grouped(batch: ArrayViewD<'_, f64>, groups: &[usize]) -> Result<Self> {
         let ps = power_spectra(batch)?;
         let b = ps.shape()[0];
         if b < 2 {
@@ -136,6 +212,7 @@ impl RadialSpectrum {
                 what: "batch of fewer than 2 fields".into(),
             });
         }
+        let (dense, g) = dense_groups(groups, b, 2)?;
         let shape = ps.shape()[1..].to_vec();
         let freq = |i: usize, n: usize| {
             if i <= n / 2 {
@@ -171,12 +248,13 @@ impl RadialSpectrum {
             .collect();
         let stderr = (0..nb)
             .map(|k| {
-                let var = per_sample
-                    .iter()
-                    .map(|s| (s[k] - power[k]).powi(2))
-                    .sum::<f64>()
-                    / (b - 1) as f64;
-                (var / b as f64).sqrt()
+                let mut sums = vec![0.0; g];
+                for (s, &gi) in per_sample.iter().zip(&dense) {
+                    sums[gi] += s[k] - power[k];
+                }
+                let var = g as f64 / (g - 1) as f64 * sums.iter().map(|v| v * v).sum::<f64>()
+                    / (b as f64).powi(2);
+                var.sqrt()
             })
             .collect();
         Ok(Self {
