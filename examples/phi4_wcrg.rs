@@ -652,9 +652,17 @@ mod tests {
             "binder_generated",
             "binder_reference",
             "energy_pearson_r",
+            "power_spectrum_max_z",
+            "histogram_max_z",
+            "per_scale_std_max_z",
         ] {
             assert!(report[key].is_number(), "report.json: {key}");
         }
+        // The errors' independent groups: 100 fields from 128 coarsest chains, one field each;
+        // the ground truth in 100 blocks of one field.
+        let groups = |key: &str| report[key].as_u64().unwrap();
+        assert_eq!(groups("generated_groups"), 100, "{report}");
+        assert_eq!(groups("reference_groups"), 100, "{report}");
         let value = |key: &str| report[key].as_f64().unwrap();
         assert!(value("power_spectrum_max_z") < 4.0, "{report}");
         assert!(value("histogram_kl") < 0.05, "{report}");

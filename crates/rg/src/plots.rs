@@ -300,11 +300,11 @@ pub fn write_all(
             .per_scale_std
             .iter()
             .map(|s| {
-                (
-                    s.level as f64,
-                    if gen_ { s.generated } else { s.reference },
-                    0.0,
-                )
+                if gen_ {
+                    (s.level as f64, s.generated, s.generated_err)
+                } else {
+                    (s.level as f64, s.reference, s.reference_err)
+                }
             })
             .collect()
     };

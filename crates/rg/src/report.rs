@@ -4,7 +4,10 @@
 use ndarray::{ArrayView3, ArrayViewD, Axis};
 use serde::{Deserialize, Serialize};
 use wcrg_core::Energy;
-use wcrg_samplers::observables::{Histogram, Phi4Observables, RadialSpectrum};
+use wcrg_samplers::observables::{
+    Histogram, Phi4Observables, RadialSpectrum, jackknife_blocks, jackknife_error,
+    mean_and_stderr_grouped,
+};
 
 use crate::error::{Result, RgError};
 use crate::model::WcrgModel;
@@ -35,8 +38,29 @@ pub struct HistogramComparison {
     pub generated: Vec<f64>,
     /// Reference probabilities per bin.
     pub reference: Vec<f64>,
+    /// Standard errors of the generated probabilities (cluster-robust over the groups, from
+    /// each field's fraction of values in the bin).
+    #[serde(default)]
+    pub generated_err: Vec<f64>,
+    /// Standard errors of the reference probabilities.
+    #[serde(default)]
+    pub reference_err: Vec<f64>,
     /// $\mathrm{KL}(\text{reference}\,\|\,\text{generated})$.
     pub kl: f64,
+}
+
+impl HistogramComparison {
+    /// Largest $|p_{\rm gen} - p_{\rm ref}|$ over the combined standard error of a bin (bins
+    /// without values in either set left out).
+    pub fn max_z(&self) -> f64 {
+        self.generated
+            .iter()
+            .zip(&self.reference)
+            .zip(self.generated_err.iter().zip(&self.reference_err))
+            .filter(|(_, (a, b))| **a > 0.0 || **b > 0.0)
+            .map(|((g, r), (a, b))| (g - r).abs() / a.hypot(*b))
+            .fold(0.0, f64::max)
+    }
 }
 
 /// Standard deviation of the field $x_j$ at one scale.
@@ -50,6 +74,15 @@ pub struct ScaleStd {
     pub reference: f64,
     /// Relative difference.
     pub rel_err: f64,
+    /// Standard error of the generated std (jackknife over blocks of whole groups).
+    #[serde(default)]
+    pub generated_err: f64,
+    /// Standard error of the reference std.
+    #[serde(default)]
+    pub reference_err: f64,
+    /// $|\sigma_{\rm gen} - \sigma_{\rm ref}|$ over the combined standard error.
+    #[serde(default)]
+    pub z: f64,
 }
 
 /// The report comparing generated with reference fields. Its JSON keys are stable.
@@ -72,8 +105,15 @@ pub struct Report {
     pub power_spectrum_max_z: f64,
     /// $\mathrm{KL}(\text{reference}\,\|\,\text{generated})$ of the marginal of φ.
     pub histogram_kl: f64,
+    /// Largest deviation of a bin of φ's histogram in combined standard errors (bins where
+    /// both sets are empty left out).
+    #[serde(default)]
+    pub histogram_max_z: f64,
     /// Largest relative error of the per-scale standard deviations.
     pub per_scale_std_rel_err: f64,
+    /// Largest deviation of the per-scale standard deviations in combined standard errors.
+    #[serde(default)]
+    pub per_scale_std_max_z: f64,
     /// Binder cumulant of the generated fields.
     pub binder_generated: f64,
     /// Its standard error (jackknife).
@@ -100,10 +140,63 @@ fn std_of(a: ArrayViewD<'_, f64>) -> f64 {
     (a.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
 }
 
+/// The pooled standard deviation of all values of a batch `(N, …)` and its jackknife error,
+/// deleting one of the `blocks` blocks of fields (`block[i]` for field `i`) at a time.
+fn std_with_error(a: ArrayViewD<'_, f64>, (block, blocks): (&[usize], usize)) -> [f64; 2] {
+    let full = std_of(a.view());
+    let mean = a.sum() / a.len() as f64;
+    // Per-field sums centred on the overall mean (no cancellation for fields far from zero).
+    let per: Vec<[f64; 3]> = a
+        .outer_iter()
+        .map(|f| {
+            let (mut s1, mut s2) = (0.0, 0.0);
+            for v in f.iter() {
+                s1 += v - mean;
+                s2 += (v - mean) * (v - mean);
+            }
+            [s1, s2, f.len() as f64]
+        })
+        .collect();
+    let jack: Vec<f64> = (0..blocks)
+        .map(|b| {
+            let (mut s1, mut s2, mut c) = (0.0, 0.0, 0.0);
+            for (p, &bi) in per.iter().zip(block) {
+                if bi != b {
+                    s1 += p[0];
+                    s2 += p[1];
+                    c += p[2];
+                }
+            }
+            let m = s1 / c;
+            (s2 / c - m * m).max(0.0).sqrt()
+        })
+        .collect();
+    [full, jackknife_error(&jack)]
+}
+
+/// Per-bin probabilities' standard errors of a batch `(N, …)` on the binning of `h`: each
+/// field's fraction of its values in the bin, averaged with cluster-robust errors over `groups`.
+fn histogram_errors(h: &Histogram, a: ArrayViewD<'_, f64>, groups: &[usize]) -> Result<Vec<f64>> {
+    let per_field: Vec<Vec<f64>> = a
+        .outer_iter()
+        .map(|f| {
+            let mut hf = h.clone();
+            hf.fill(f.iter());
+            hf.probabilities()
+        })
+        .collect();
+    (0..h.counts().len())
+        .map(|b| {
+            let v: Vec<f64> = per_field.iter().map(|p| p[b]).collect();
+            Ok(mean_and_stderr_grouped(&v, groups)?.1)
+        })
+        .collect()
+}
+
 fn compare_histograms(
     name: &str,
-    gen_: ArrayViewD<'_, f64>,
-    refr: ArrayViewD<'_, f64>,
+    (gen_, gen_groups): (ArrayViewD<'_, f64>, &[usize]),
+    (refr, ref_groups): (ArrayViewD<'_, f64>, &[usize]),
     bins: usize,
 ) -> Result<HistogramComparison> {
     let mut v: Vec<f64> = refr.iter().copied().collect();
@@ -111,8 +204,8 @@ fn compare_histograms(
     let q = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
     let (lo, hi) = (q(0.0005), q(0.9995));
     let pad = 0.05 * (hi - lo);
-    let mut hg = Histogram::new(lo - pad, hi + pad, bins)?;
-    let mut hr = hg.clone();
+    let empty = Histogram::new(lo - pad, hi + pad, bins)?;
+    let (mut hg, mut hr) = (empty.clone(), empty.clone());
     hg.fill(gen_.iter());
     hr.fill(refr.iter());
     Ok(HistogramComparison {
@@ -120,6 +213,8 @@ fn compare_histograms(
         centres: hr.centres(),
         generated: hg.probabilities(),
         reference: hr.probabilities(),
+        generated_err: histogram_errors(&empty, gen_, gen_groups)?,
+        reference_err: histogram_errors(&empty, refr, ref_groups)?,
         kl: hr.kl_divergence(&hg)?,
     })
 }
@@ -205,31 +300,40 @@ impl Report {
             .collect();
         let mut histograms = vec![compare_histograms(
             "phi",
-            generated.into_dyn(),
-            reference.into_dyn(),
+            (generated.into_dyn(), generated_groups),
+            (reference.into_dyn(), reference_groups),
             60,
         )?];
         for (j, (g, r)) in gd.iter().zip(&rd).enumerate() {
             for (c, name) in ["H", "V", "D"].iter().enumerate() {
                 histograms.push(compare_histograms(
                     &format!("x{} {name}", j + 1),
-                    g.index_axis(Axis(1), c),
-                    r.index_axis(Axis(1), c),
+                    (g.index_axis(Axis(1), c), generated_groups),
+                    (r.index_axis(Axis(1), c), reference_groups),
                     60,
                 )?);
             }
         }
+        let (gb, rb) = (
+            jackknife_blocks(generated_groups, 10)?,
+            jackknife_blocks(reference_groups, 10)?,
+        );
         let per_scale_std: Vec<ScaleStd> = gf
             .iter()
             .zip(&rf)
             .enumerate()
             .map(|(j, (g, r))| {
-                let (a, b) = (std_of(g.view()), std_of(r.view()));
+                let [a, ea] = std_with_error(g.view(), (&gb.0, gb.1));
+                let [b, eb] = std_with_error(r.view(), (&rb.0, rb.1));
+                let se = (ea * ea + eb * eb).sqrt();
                 ScaleStd {
                     level: j,
                     generated: a,
                     reference: b,
                     rel_err: (a - b).abs() / b,
+                    generated_err: ea,
+                    reference_err: eb,
+                    z: if se > 0.0 { (a - b).abs() / se } else { 0.0 },
                 }
             })
             .collect();
@@ -256,7 +360,9 @@ impl Report {
             power_spectrum_max_rel_err: max(&mut power_spectrum.iter().map(|b| b.rel_err)),
             power_spectrum_max_z: max(&mut power_spectrum.iter().map(|b| b.z)),
             histogram_kl: histograms[0].kl,
+            histogram_max_z: histograms[0].max_z(),
             per_scale_std_rel_err: max(&mut per_scale_std.iter().map(|s| s.rel_err)),
+            per_scale_std_max_z: max(&mut per_scale_std.iter().map(|s| s.z)),
             binder_generated: og.binder.0,
             binder_generated_err: og.binder.1,
             binder_reference: or.binder.0,
@@ -277,11 +383,13 @@ impl Report {
     /// A short human-readable summary.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "power spectrum: max rel. err {:.2}% (max {:.1} SE)\nhistogram of phi: KL = {:.2e}\nper-scale std: max rel. err {:.2}%\nBinder: generated {:.4} ± {:.4}, reference {:.4} ± {:.4}\n<m^2>: generated {:.4} ± {:.4}, reference {:.4} ± {:.4}\n",
+            "power spectrum: max rel. err {:.2}% (max {:.1} SE)\nhistogram of phi: KL = {:.2e} (max {:.1} SE)\nper-scale std: max rel. err {:.2}% (max {:.1} SE)\nBinder: generated {:.4} ± {:.4}, reference {:.4} ± {:.4}\n<m^2>: generated {:.4} ± {:.4}, reference {:.4} ± {:.4}\n",
             100.0 * self.power_spectrum_max_rel_err,
             self.power_spectrum_max_z,
             self.histogram_kl,
+            self.histogram_max_z,
             100.0 * self.per_scale_std_rel_err,
+            self.per_scale_std_max_z,
             self.binder_generated,
             self.binder_generated_err,
             self.binder_reference,

@@ -52,6 +52,52 @@ fn dense_groups(groups: &[usize], n: usize, min: usize) -> Result<(Vec<usize>, u
     Ok((dense, index.len()))
 }
 
+/// The mean of `values` and its standard error when values are independent between groups but
+/// may be correlated within one (`groups[i]` labels the group of value `i`): the cluster-robust
+/// (batch-means) $\mathrm{SE}^2 = \frac{G}{G-1}\sum_g\big(\sum_{i\in g}(v_i-\bar v)\big)^2/n^2$
+/// over the $G$ groups. With every value its own group it is the usual $s/\sqrt n$.
+///
+/// # Errors
+/// `groups` of another length than `values`, fewer than 2 groups, non-finite values.
+pub fn mean_and_stderr_grouped(values: &[f64], groups: &[usize]) -> Result<(f64, f64)> {
+    validate::finite("values", values)?;
+    let (dense, g) = dense_groups(groups, values.len(), 2)?;
+    Ok(grouped_mean(values, &dense, g))
+}
+
+/// [`mean_and_stderr_grouped`] on dense group indices `0..g` (at least 2 groups).
+fn grouped_mean(values: &[f64], dense: &[usize], g: usize) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let mut sums = vec![0.0; g];
+    for (v, &gi) in values.iter().zip(dense) {
+        sums[gi] += v - mean;
+    }
+    let var = g as f64 / (g - 1) as f64 * sums.iter().map(|v| v * v).sum::<f64>() / (n * n);
+    (mean, var.sqrt())
+}
+
+/// Jackknife blocks of whole groups: for `groups[i]` labelling the group of value `i`, the block
+/// of each value among $\min(G, 50)$ blocks ($G$ groups in order of first appearance, group $g$
+/// in block $\lfloor g\,\mathrm{blocks}/G\rfloor$), and the number of blocks. Deleting one
+/// block at a time gives jackknife errors that count correlations within groups; with every
+/// value its own group, the blocks are 50 contiguous runs of values.
+///
+/// # Errors
+/// Fewer than `min_groups` groups (and fewer than 2).
+pub fn jackknife_blocks(groups: &[usize], min_groups: usize) -> Result<(Vec<usize>, usize)> {
+    let (dense, g) = dense_groups(groups, groups.len(), min_groups.max(2))?;
+    let blocks = g.min(50);
+    Ok((dense.iter().map(|&gi| gi * blocks / g).collect(), blocks))
+}
+
+/// The jackknife standard error of estimates `jack` obtained with one block deleted at a time.
+pub fn jackknife_error(jack: &[f64]) -> f64 {
+    let b = jack.len() as f64;
+    let mean = jack.iter().sum::<f64>() / b;
+    ((b - 1.0) / b * jack.iter().map(|j| (j - mean).powi(2)).sum::<f64>()).sqrt()
+}
+
 /// Group labels for batch means over `blocks` contiguous blocks of `n` values in order: value
 /// `i` is in block $\lfloor i\,\mathrm{blocks}/n\rfloor$. For fields recorded one chain after
 /// another (as [`crate::ground_truth::Phi4GroundTruth`] returns them), blocks much longer than
@@ -88,12 +134,18 @@ impl Phi4Observables {
             });
         }
         validate::finite("magnetisations", m)?;
-        let (dense, g) = dense_groups(groups, m.len(), 10)?;
-        let blocks = g.min(50);
+        if groups.len() != m.len() {
+            return Err(Error::ShapeMismatch {
+                what: "groups".into(),
+                expected: vec![m.len()],
+                actual: vec![groups.len()],
+            });
+        }
+        let (block, blocks) = jackknife_blocks(groups, 10)?;
         let moments = |skip: Option<usize>| {
             let (mut s1, mut s2, mut s4, mut c) = (0.0, 0.0, 0.0, 0.0);
-            for (&v, &gi) in m.iter().zip(&dense) {
-                if skip == Some(gi * blocks / g) {
+            for (&v, &bi) in m.iter().zip(&block) {
+                if skip == Some(bi) {
                     continue;
                 }
                 s1 += v.abs();
@@ -106,12 +158,7 @@ impl Phi4Observables {
         };
         let full = moments(None);
         let jack: Vec<[f64; 4]> = (0..blocks).map(|b| moments(Some(b))).collect();
-        let err = |k: usize| {
-            let mean = jack.iter().map(|j| j[k]).sum::<f64>() / blocks as f64;
-            ((blocks as f64 - 1.0) / blocks as f64
-                * jack.iter().map(|j| (j[k] - mean).powi(2)).sum::<f64>())
-            .sqrt()
-        };
+        let err = |k: usize| jackknife_error(&jack.iter().map(|j| j[k]).collect::<Vec<_>>());
         Ok(Self {
             m2: (full[0], err(0)),
             abs_m: (full[1], err(1)),
@@ -243,20 +290,12 @@ impl RadialSpectrum {
                 per_sample[s][k] += v / counts[k] as f64;
             }
         }
-        let power: Vec<f64> = (0..nb)
-            .map(|k| per_sample.iter().map(|s| s[k]).sum::<f64>() / b as f64)
-            .collect();
-        let stderr = (0..nb)
+        let (power, stderr) = (0..nb)
             .map(|k| {
-                let mut sums = vec![0.0; g];
-                for (s, &gi) in per_sample.iter().zip(&dense) {
-                    sums[gi] += s[k] - power[k];
-                }
-                let var = g as f64 / (g - 1) as f64 * sums.iter().map(|v| v * v).sum::<f64>()
-                    / (b as f64).powi(2);
-                var.sqrt()
+                let v: Vec<f64> = per_sample.iter().map(|s| s[k]).collect();
+                grouped_mean(&v, &dense, g)
             })
-            .collect();
+            .unzip();
         Ok(Self {
             k: (0..nb).map(|k| k as f64).collect(),
             power,

@@ -8,7 +8,7 @@ use wcrg_energy_models::GaussianField;
 use wcrg_samplers::diagnostics::{MeanEstimate, autocorrelation, integrated_time, split_rhat};
 use wcrg_samplers::observables::{
     Histogram, Phi4Observables, RadialSpectrum, contiguous_blocks, correlation_length,
-    two_point_correlation,
+    jackknife_blocks, jackknife_error, mean_and_stderr_grouped, two_point_correlation,
 };
 
 fn ar1(rho: f64, n: usize, seed: u64, shift: f64) -> Vec<f64> {
@@ -255,6 +255,42 @@ fn grouped_standard_errors_reduce_to_independent_ones_and_ignore_duplicates() {
     assert!(RadialSpectrum::from_batch_grouped(batch.view(), &[5; 100]).is_err());
     let nine: Vec<usize> = (0..100).map(|i| i % 9).collect();
     assert!(Phi4Observables::from_batch_grouped(batch.view(), &nine).is_err());
+    // The grouped mean against the textbook s/√n, and against the means of the groups when
+    // the groups are of equal size (then it is their standard error over G groups).
+    let v: Vec<f64> = (0..60)
+        .map(|i| ((i * 37) % 11) as f64 + 0.1 * i as f64)
+        .collect();
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let s2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let singles: Vec<usize> = (0..60).collect();
+    let (m, se) = mean_and_stderr_grouped(&v, &singles).unwrap();
+    approx::assert_relative_eq!(m, mean, max_relative = 1e-14);
+    approx::assert_relative_eq!(se, (s2 / n).sqrt(), max_relative = 1e-12);
+    let thirds: Vec<usize> = (0..60).map(|i| i % 20).collect();
+    let gm: Vec<f64> = (0..20)
+        .map(|g| (v[g] + v[g + 20] + v[g + 40]) / 3.0)
+        .collect();
+    let gs2 = gm.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 19.0;
+    let (_, se3) = mean_and_stderr_grouped(&v, &thirds).unwrap();
+    approx::assert_relative_eq!(se3, (gs2 / 20.0).sqrt(), max_relative = 1e-12);
+    assert!(mean_and_stderr_grouped(&v, &thirds[..59]).is_err());
+    assert!(mean_and_stderr_grouped(&[1.0, f64::NAN], &[0, 1]).is_err());
+    // Jackknife blocks: whole groups, at most 50; the error of the mean's jackknife over
+    // singleton blocks is s/√n.
+    let (block, blocks) = jackknife_blocks(&thirds, 2).unwrap();
+    assert_eq!(blocks, 20);
+    assert!((0..60).all(|i| block[i] == block[i % 20]));
+    assert_eq!(jackknife_blocks(&singles, 2).unwrap().1, 50);
+    assert!(jackknife_blocks(&thirds, 21).is_err());
+    let jack: Vec<f64> = (0..60)
+        .map(|k| (v.iter().sum::<f64>() - v[k]) / (n - 1.0))
+        .collect();
+    approx::assert_relative_eq!(
+        jackknife_error(&jack),
+        (s2 / n).sqrt(),
+        max_relative = 1e-12
+    );
     assert_eq!(contiguous_blocks(10, 4), vec![0, 0, 0, 1, 1, 2, 2, 2, 3, 3]);
     assert_eq!(contiguous_blocks(3, 50), vec![0, 1, 2]);
 }
