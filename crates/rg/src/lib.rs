@@ -61,7 +61,9 @@
 //! error bars put the generated std of $x_0$ 0.31 % high (3.7 standard errors) and φ's
 //! histogram with too much weight at $|\varphi| \approx 1.7$ (up to 5.8 standard errors) and
 //! near 0, where the training fields agree with the reference within 1.0 and 2.5 standard
-//! errors: a small bias of the fitted model in the local law.
+//! errors: a small bias of the fitted model in the local law, largest in the outer 0.06 % of
+//! values (1.15–1.8 times the reference's probability), which the potentials' bumps (on the
+//! 2.5 %–97.5 % quantiles) constrain loosely (`docs/rg.md`, section 5, gives what was tried).
 //!
 //! At this sample size the lowest bins are dominated by the training set's own fluctuation,
 //! which no fit can remove: the 1000 training fields and the 1000 reference fields (two
