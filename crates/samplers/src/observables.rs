@@ -86,7 +86,16 @@ fn grouped_mean(values: &[f64], dense: &[usize], g: usize) -> (f64, f64) {
 /// # Errors
 /// Fewer than `min_groups` groups (and fewer than 2).
 pub fn jackknife_blocks(groups: &[usize], min_groups: usize) -> Result<(Vec<usize>, usize)> {
-    let (dense, g) = dense_groups(groups, groups.len(), min_groups.max(2))?;
+    jackknife_blocks_of(groups, groups.len(), min_groups)
+}
+
+/// [`jackknife_blocks`] for `groups` that must label `n` values.
+fn jackknife_blocks_of(
+    groups: &[usize],
+    n: usize,
+    min_groups: usize,
+) -> Result<(Vec<usize>, usize)> {
+    let (dense, g) = dense_groups(groups, n, min_groups.max(2))?;
     let blocks = g.min(50);
     Ok((dense.iter().map(|&gi| gi * blocks / g).collect(), blocks))
 }
@@ -134,14 +143,7 @@ impl Phi4Observables {
             });
         }
         validate::finite("magnetisations", m)?;
-        if groups.len() != m.len() {
-            return Err(Error::ShapeMismatch {
-                what: "groups".into(),
-                expected: vec![m.len()],
-                actual: vec![groups.len()],
-            });
-        }
-        let (block, blocks) = jackknife_blocks(groups, 10)?;
+        let (block, blocks) = jackknife_blocks_of(groups, m.len(), 10)?;
         let moments = |skip: Option<usize>| {
             let (mut s1, mut s2, mut s4, mut c) = (0.0, 0.0, 0.0, 0.0);
             for (&v, &bi) in m.iter().zip(&block) {
@@ -245,7 +247,7 @@ impl RadialSpectrum {
     /// From a batch `(B, …)` of fields that are independent between groups but may be
     /// correlated within one (`groups[i]` labels the group of field `i`, e.g. its Markov
     /// chain). The standard error of bin $k$ is the cluster-robust (batch-means) one,
-    /// $\mathrm{SE}^2 = rac{G}{G-1}\sum_g ig(\sum_{i\in g}(P_i(k) - ar P(k))ig)^2 / B^2$
+    /// $\mathrm{SE}^2 = \frac{G}{G-1}\sum_g \big(\sum_{i\in g}(P_i(k) - \bar P(k))\big)^2 / B^2$
     /// over the $G$ groups; with every field its own group it is the usual
     /// $s/\sqrt{B}$ of [`RadialSpectrum::from_batch`].
     ///
