@@ -43,7 +43,8 @@ const USAGE: &str = "\
 cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
     [--seed 0] [--fit-seed 0] [--sample-seed 17] [--steps 50] [--kernel local|mala]
     [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy] [--model FILE.json]
-    [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--symmetric true|false]
+    [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--tail-walls false]
+    [--symmetric true|false]
     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
     [--conditional-difference-bumps 0] [--conditional-difference-from 2]
     [--conditional-ml-iterations 0] [--conditional-ml-from 2]
@@ -109,6 +110,7 @@ fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
         .wavelet(&args.get("wavelet", defaults.wavelet.clone())?)
         .window(args.get("window", defaults.window)?)
         .bumps(args.get("bumps", defaults.bumps)?)
+        .tail_walls(args.get("tail-walls", defaults.tail_walls)?)
         .symmetric(args.get("symmetric", ground_truth)?);
     config.seed = args.get("fit-seed", config.seed)?;
     config.coarse_ml_iterations = args.get("coarse-ml-iterations", config.coarse_ml_iterations)?;
@@ -464,7 +466,7 @@ mod tests {
     #[test]
     fn the_usage_names_every_flag_once() {
         let flags = known_flags();
-        assert_eq!(flags.len(), 27, "{flags:?}");
+        assert_eq!(flags.len(), 28, "{flags:?}");
         for f in [
             "L",
             "kernel",

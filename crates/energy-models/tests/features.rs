@@ -798,3 +798,57 @@ fn basis_eval_matches_the_naive_formulas_in_the_tails() {
         }
     }
 }
+
+/// The walls of [`Basis::BumpsWithWalls`] against their formulas, their derivatives against
+/// central differences, the bumps against [`Basis::Bumps`]; a basis without centres is an
+/// error.
+#[test]
+fn walls_match_their_formulas_and_derivatives() {
+    let (centres, w) = (vec![-0.7, 0.1, 0.9], 0.4);
+    let walled = Basis::BumpsWithWalls {
+        centres: centres.clone(),
+        width: w,
+    };
+    let bumps = Basis::Bumps {
+        centres: centres.clone(),
+        width: w,
+    };
+    assert_eq!(walled.len(), 5);
+    let naive = |k: usize, t: f64| -> f64 {
+        match k {
+            3 => ((-0.7 - t) / w).max(0.0).powi(2),
+            4 => ((t - 0.9) / w).max(0.0).powi(2),
+            _ => unreachable!(),
+        }
+    };
+    let h = 1e-5;
+    for i in -300..=300 {
+        let t = f64::from(i) * 0.01 + 0.005;
+        for k in 0..3 {
+            assert_eq!(walled.eval(k, t), bumps.eval(k, t), "bump {k} at {t}");
+        }
+        for k in 3..5 {
+            let (v, d1, d2) = walled.eval(k, t);
+            assert!((v - naive(k, t)).abs() <= 1e-14, "wall {k} at {t}: {v}");
+            let fd1 = (naive(k, t + h) - naive(k, t - h)) / (2.0 * h);
+            assert!(
+                (d1 - fd1).abs() <= 1e-6,
+                "wall {k} slope at {t}: {d1} vs {fd1}"
+            );
+            let fd2 = (walled.eval(k, t + h).1 - walled.eval(k, t - h).1) / (2.0 * h);
+            assert!(
+                (d2 - fd2).abs() <= 1e-6,
+                "wall {k} curvature at {t}: {d2} vs {fd2}"
+            );
+        }
+    }
+    // Inside the outer centres both walls vanish; far out they grow quadratically.
+    assert_eq!(walled.eval(3, 0.0), (0.0, 0.0, 0.0));
+    assert_eq!(walled.eval(4, 0.0), (0.0, 0.0, 0.0));
+    assert!((walled.eval(4, 0.9 + 10.0 * w).0 - 100.0).abs() < 1e-12);
+    let empty = Basis::BumpsWithWalls {
+        centres: vec![],
+        width: w,
+    };
+    assert!(ScalarPotential::new(&[4], empty).is_err());
+}

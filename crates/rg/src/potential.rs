@@ -14,7 +14,9 @@ const NODES: usize = 4096;
 /// The support is the range of the data the basis was fitted on, widened by one basis width:
 /// outside it the fitted potential says nothing, so a sampler move that leaves it is rejected.
 /// Evaluation uses a cubic Hermite table of the exact values and slopes on 4096 intervals
-/// (relative interpolation error below $10^{-10}$ for the bump bases the RG uses), so one site
+/// (relative interpolation error below $10^{-10}$ for the bump bases the RG uses; with
+/// [`Basis::BumpsWithWalls`], within $\theta h^2/8w^2$ in the interval of spacing $h$ around
+/// each wall's kink, about $10^{-7}$ of the potential's scale), so one site
 /// costs a few flops whatever the number of basis functions; [`Potential::exact`] evaluates
 /// the sum itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

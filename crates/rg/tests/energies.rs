@@ -462,3 +462,47 @@ fn conditional_two_site_terms_round_trip_and_corrupt_ones_are_errors() {
     let err = serde_json::from_value::<ConditionalEnergy>(value).unwrap_err();
     assert!(err.to_string().contains("support"), "{err}");
 }
+
+/// With tail walls the table is exact away from the walls' kinks (the outer centres, where the
+/// second derivative jumps by $2\theta/w^2$) and within $\theta h^2/8w^2$ ($h$ the table's
+/// spacing) in the interval around each: the Hermite cubic cannot follow the kink.
+#[test]
+fn potential_table_with_walls_is_exact_but_at_the_kinks() {
+    let Basis::Bumps { centres, width } = bumps() else {
+        unreachable!()
+    };
+    let walled = Basis::BumpsWithWalls {
+        centres: centres.clone(),
+        width,
+    };
+    let theta = vec![1.0, -2.0, 0.5, 3.0, -1.0, 2.0, 4.0];
+    // A support whose table nodes miss the kinks at ±3.
+    let p = Potential::new(walled, theta.clone(), [-4.1, 3.9]).unwrap();
+    let h = 8.0 / 4096.0;
+    let (mut far, mut near) = (0.0f64, 0.0f64);
+    for i in 0..=20_000 {
+        let t = -4.1 + 8.0 * i as f64 / 20_000.0 * 0.999_9;
+        let (v, d) = p.eval(t).unwrap();
+        let (ve, de) = p.exact(t);
+        let err = (v - ve).abs().max((d - de).abs() * 1e-2);
+        let kink = [centres[0], centres[centres.len() - 1]]
+            .iter()
+            .any(|c| (t - c).abs() <= h);
+        if kink {
+            near = near.max((v - ve).abs());
+        } else {
+            far = far.max(err);
+        }
+    }
+    assert!(far < 1e-10, "table error {far} away from the kinks");
+    let bound = theta[5].max(theta[6]) * h * h / (8.0 * width * width);
+    assert!(
+        near <= bound,
+        "table error {near} at the kinks, bound {bound}"
+    );
+    assert!(
+        near > 1e-3 * bound,
+        "{near}: the kinks are not where they were thought"
+    );
+    println!("table error {far:.1e} away from the kinks, {near:.1e} at them (bound {bound:.1e})");
+}

@@ -1137,3 +1137,73 @@ fn conditional_refinements_that_do_not_converge_are_errors() {
         );
     }
 }
+
+/// `tail_walls`: every conditional potential gets the two walls beyond its outer bumps (two
+/// more parameters per scale, which lower the score-matching loss on the data: the walls are
+/// features of the fit, not only of the basis), the fitted potential is the bumps plus the
+/// wall's quadratic beyond the outer centre, and the walls survive a save and load; a
+/// configuration written before the option existed reads without walls.
+#[test]
+fn tail_walls_confine_the_conditional_potentials() {
+    use wcrg_energy_models::features::Basis;
+    let mut cfg = WcrgConfig::default().window(1).bumps(10).symmetric(true);
+    cfg.coarse_ml_iterations = 0;
+    let plain = WcrgModel::fit(&cfg, data().view()).unwrap();
+    let walled = WcrgModel::fit(&cfg.clone().tail_walls(true), data().view()).unwrap();
+    assert!(!plain.config().tail_walls && walled.config().tail_walls);
+    for (p, w) in plain.scales().iter().zip(walled.scales()) {
+        assert_eq!(w.fit.parameters, p.fit.parameters + 2);
+        let pot = w.conditional.potential();
+        let Basis::BumpsWithWalls { centres, width } = pot.basis() else {
+            panic!("scale {}: {:?}", w.fit.level, pot.basis());
+        };
+        assert_eq!(centres.len(), 10);
+        assert!(matches!(
+            p.conditional.potential().basis(),
+            Basis::Bumps { .. }
+        ));
+        let theta = pot.theta();
+        let right = theta[11];
+        // A larger linear family: the loss cannot rise (up to the solve's ridge), and it falls.
+        let (lp, lw) = (p.fit.train_loss, w.fit.train_loss);
+        assert!(
+            lw < lp - 1e-6 * lp.abs(),
+            "scale {}: loss {lw} with walls {:?}, {lp} without",
+            w.fit.level,
+            &theta[10..]
+        );
+        // Beyond the outer centre the potential grows as the wall's quadratic (plus the
+        // bumps' vanishing tails).
+        let [_, b] = pot.support();
+        let c = centres[9];
+        let t = c + 0.8 * (b - c);
+        let bumps: f64 = (0..10).map(|k| theta[k] * pot.basis().eval(k, t).0).sum();
+        let (v, _) = pot.exact(t);
+        let z = (t - c) / width;
+        assert!((v - bumps - right * z * z).abs() <= 1e-12 * v.abs().max(1.0));
+    }
+    // Persistence keeps the walls.
+    let dir = std::env::temp_dir().join(format!("wcrg_walls_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("walled.json");
+    walled.save(&path).unwrap();
+    let back = WcrgModel::load(&path).unwrap();
+    let mut ws = Workspace::new();
+    let x = data().index_axis(Axis(0), 7).to_owned().into_dyn();
+    assert_eq!(
+        back.energy(x.view(), &mut ws),
+        walled.energy(x.view(), &mut ws)
+    );
+    // An older configuration, without the key.
+    let mut value = serde_json::to_value(&cfg).unwrap();
+    assert!(
+        value
+            .as_object_mut()
+            .unwrap()
+            .remove("tail_walls")
+            .is_some()
+    );
+    let older: WcrgConfig = serde_json::from_value(value).unwrap();
+    assert_eq!(older, cfg);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -16,6 +16,16 @@ pub enum Basis {
         /// Common width $w > 0$.
         width: f64,
     },
+    /// The bumps of [`Basis::Bumps`], then two one-sided quadratic walls beyond the outer
+    /// centres, $\big((c_0 - t)_+/w\big)^2$ and $\big((t - c_{K-1})_+/w\big)^2$ ($K + 2$
+    /// functions). Gaussian bumps vanish beyond the outer centres, so a potential of bumps alone
+    /// is flat in the tails of the data; the walls let it confine them.
+    BumpsWithWalls {
+        /// Centres $c_k$, in increasing order.
+        centres: Vec<f64>,
+        /// Common width $w > 0$.
+        width: f64,
+    },
     /// Sigmoid windows $\rho_k(t) = \sigma\big((t - c_k)/w\big)$, $\sigma(z) = 1/(1+e^{-z})$.
     Sigmoids {
         /// Centres $c_k$.
@@ -48,6 +58,7 @@ impl Basis {
         match self {
             Self::Powers(p) => p.len(),
             Self::Bumps { centres, .. } | Self::Sigmoids { centres, .. } => centres.len(),
+            Self::BumpsWithWalls { centres, .. } => centres.len() + 2,
         }
     }
 
@@ -63,8 +74,17 @@ impl Basis {
                 value: format!("{p:?}"),
                 reason: "power 0 is a constant feature (no gradient)".into(),
             }),
-            Self::Bumps { centres, width } | Self::Sigmoids { centres, width } => {
+            Self::Bumps { centres, width }
+            | Self::Sigmoids { centres, width }
+            | Self::BumpsWithWalls { centres, width } => {
                 validate::finite("basis centres", centres)?;
+                if matches!(self, Self::BumpsWithWalls { .. }) && centres.is_empty() {
+                    return Err(Error::InvalidParameter {
+                        name: "centres".into(),
+                        value: "[]".into(),
+                        reason: "walls need at least one bump centre".into(),
+                    });
+                }
                 if !(width.is_finite() && *width > 0.0) {
                     return Err(Error::InvalidParameter {
                         name: "width".into(),
@@ -93,7 +113,20 @@ impl Basis {
                 };
                 (t.powi(p), d1, d2)
             }
-            Self::Bumps { centres, width } => {
+            Self::BumpsWithWalls { centres, width } if k >= centres.len() => {
+                // k = K: the left wall, k = K + 1: the right wall.
+                let (z, sign) = if k == centres.len() {
+                    ((centres[0] - t) / width, -1.0)
+                } else {
+                    ((t - centres[centres.len() - 1]) / width, 1.0)
+                };
+                if z > 0.0 {
+                    (z * z, sign * 2.0 * z / width, 2.0 / (width * width))
+                } else {
+                    (0.0, 0.0, 0.0)
+                }
+            }
+            Self::Bumps { centres, width } | Self::BumpsWithWalls { centres, width } => {
                 let z = (t - centres[k]) / width;
                 let a = -0.5 * z * z;
                 // Below -746, `exp` is exactly 0, but libm reaches it by its slow underflow
@@ -124,7 +157,16 @@ impl Basis {
     pub(crate) fn name(&self, k: usize) -> String {
         match self {
             Self::Powers(p) => format!("sum x^{}", p[k]),
-            Self::Bumps { centres, width } => {
+            Self::BumpsWithWalls { centres, width } if k == centres.len() => {
+                format!("sum wall(x < {:.4}; w={width:.4})", centres[0])
+            }
+            Self::BumpsWithWalls { centres, width } if k > centres.len() => {
+                format!(
+                    "sum wall(x > {:.4}; w={width:.4})",
+                    centres[centres.len() - 1]
+                )
+            }
+            Self::Bumps { centres, width } | Self::BumpsWithWalls { centres, width } => {
                 format!("sum bump(x; c={:.4}, w={width:.4})", centres[k])
             }
             Self::Sigmoids { centres, width } => {
