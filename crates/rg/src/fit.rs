@@ -43,7 +43,10 @@ pub struct WcrgConfig {
     /// 4.1, 3.6, 4.2 standard errors from the reference instead of 5.8, 5.8, 5.7, KL
     /// 6.4, 1.2, 2.2·10⁻⁴ instead of 7.4, 2.3, 3.5·10⁻⁴, but the per-scale standard deviations
     /// 0.1–0.3 standard errors further off and, with one seed, the spectrum 4.3 instead of 3.3
-    /// standard errors from the training fields (`docs/rg.md`, section 5).
+    /// standard errors from the training fields. With the refinement given generated coarse
+    /// fields ([`WcrgConfig::marginal_ml_iterations`], 8 iterations) the one-point law comes
+    /// within its error bars: φ's worst bin 2.4–2.8 standard errors, every per-scale standard
+    /// deviation within 2.0 (`docs/rg.md`, section 5).
     #[serde(default)]
     pub tail_walls: bool,
     /// Number of bumps of each function of the coarse field in the conditional energies'
