@@ -800,8 +800,8 @@ fn basis_eval_matches_the_naive_formulas_in_the_tails() {
 }
 
 /// The walls of [`Basis::BumpsWithWalls`] against their formulas, their derivatives against
-/// central differences, the bumps against [`Basis::Bumps`]; a basis without centres is an
-/// error.
+/// central differences, the bumps against [`Basis::Bumps`]; a basis without centres or with
+/// centres out of order is an error.
 #[test]
 fn walls_match_their_formulas_and_derivatives() {
     let (centres, w) = (vec![-0.7, 0.1, 0.9], 0.4);
@@ -851,4 +851,9 @@ fn walls_match_their_formulas_and_derivatives() {
         width: w,
     };
     assert!(ScalarPotential::new(&[4], empty).is_err());
+    let unsorted = Basis::BumpsWithWalls {
+        centres: vec![0.9, 0.1, -0.7],
+        width: w,
+    };
+    assert!(ScalarPotential::new(&[4], unsorted).is_err());
 }

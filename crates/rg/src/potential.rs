@@ -56,9 +56,10 @@ impl Potential {
     /// $\sum_k\theta_k\rho_k$ on `support`.
     ///
     /// # Errors
-    /// A number of coefficients different from the basis size, non-finite coefficients, or a
-    /// support that is not a finite interval $a < b$.
+    /// An invalid basis ([`Basis::validate`]), a number of coefficients different from the
+    /// basis size, non-finite coefficients, or a support that is not a finite interval $a < b$.
     pub fn new(basis: Basis, theta: Vec<f64>, support: [f64; 2]) -> Result<Self> {
+        basis.validate()?;
         if theta.len() != basis.len() {
             return Err(RgError::Mismatch(format!(
                 "{} potential coefficients for a basis of {} functions",

@@ -145,6 +145,10 @@ fn saved_models_load_back_identically_and_corrupt_files_are_clear_errors() {
             "bad-gamma.json",
             Some(text.replacen("\"gamma\": ", "\"gamma\": -", 1)),
         ),
+        (
+            "bad-width.json",
+            Some(text.replacen("\"width\": ", "\"width\": -", 1)),
+        ),
     ];
     for (name, body) in cases {
         let p = match body {

@@ -67,7 +67,12 @@ impl Basis {
         self.len() == 0
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the basis: powers of at least 1; finite centres and a finite positive width;
+    /// for [`Basis::BumpsWithWalls`], at least one centre, in increasing order.
+    ///
+    /// # Errors
+    /// The first violation, naming the parameter.
+    pub fn validate(&self) -> Result<()> {
         match self {
             Self::Powers(p) if p.contains(&0) => Err(Error::InvalidParameter {
                 name: "powers".into(),
@@ -78,11 +83,13 @@ impl Basis {
             | Self::Sigmoids { centres, width }
             | Self::BumpsWithWalls { centres, width } => {
                 validate::finite("basis centres", centres)?;
-                if matches!(self, Self::BumpsWithWalls { .. }) && centres.is_empty() {
+                if matches!(self, Self::BumpsWithWalls { .. })
+                    && (centres.is_empty() || centres.windows(2).any(|c| c[1] < c[0]))
+                {
                     return Err(Error::InvalidParameter {
                         name: "centres".into(),
-                        value: "[]".into(),
-                        reason: "walls need at least one bump centre".into(),
+                        value: format!("{centres:?}"),
+                        reason: "walls need at least one bump centre, in increasing order".into(),
                     });
                 }
                 if !(width.is_finite() && *width > 0.0) {
