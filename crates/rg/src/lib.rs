@@ -68,7 +68,7 @@
 //! potentials: over three fit seeds φ's worst bin comes to 3.6–4.2 standard errors (5.7–5.8
 //! without) for slightly worse standard deviations; it is off by default. With the refinement
 //! given generated coarse fields as well (`phi4_wcrg --tail-walls true
-//! --marginal-ml-iterations 8`, fit 170 s instead of 107) the one-point law is within its error
+//! --marginal-ml-iterations 8`, fit 170 s instead of about 80) the one-point law is within its error
 //! bars over the three seeds: φ's worst bin 2.4–2.8 standard errors, every per-scale standard
 //! deviation within 2.0, KL 0.3–5.3·10⁻⁴, the spectrum within 5 % everywhere (one seed has
 //! |k| = 9 3.3 % low, 4.2 standard errors).
