@@ -247,9 +247,11 @@
 //! step four times shorter and its τ_int no shorter.
 //! At β_c every test holds the 5 % bar (or 3 standard errors where a bin is noisier than that):
 //! at 32² with 500 fields (largest deviation 2.2 standard errors), at 64² with 1000 fields
-//! (with the refinement given generated coarse fields, 8 iterations: every bin within 4.1 %, the
-//! largest deviation 3.4 standard errors, 2.8 in an earlier run whose starting points differed
-//! for a few chains; the default fit reaches 4.7 standard errors) and at 128² with
+//! (with the refinement given generated coarse fields, 8 iterations, and tail walls: every bin
+//! within 4.0 %, the largest deviation 2.5 standard errors, φ's histogram within 1.7 and the
+//! per-scale standard deviations within 0.8, both asserted within 3; without the walls 3.3
+//! standard errors and φ's histogram 4.6; the default fit reaches 4.7 standard errors) and at
+//! 128² with
 //! 500 fields. At 128² the slow test refines given generated coarse fields (8 iterations,
 //! 512 generated fields per scale, half the default, for time): every bin within 2.6 standard
 //! errors (the largest relative error 8.7 %, at |k| = 1, 1.4 standard errors), KL 3.3·10⁻³,
