@@ -105,17 +105,21 @@ pub struct WcrgConfig {
     /// read as 0). Where the ansatz is not exact, score matching and maximum likelihood differ;
     /// maximum likelihood matches the moments of every feature (the detail covariances within the
     /// window, the potential's bumps) given the data's coarse fields. A refinement that does not
-    /// converge (its final moments more than one standard deviation from the data's, as on 40
-    /// fields at 16²) makes [`WcrgModel::fit`](crate::WcrgModel::fit) an error; so does one
-    /// given generated coarse fields (`marginal_ml_iterations`).
+    /// converge (its final moments more than one standard deviation from the data's) makes
+    /// [`WcrgModel::fit`](crate::WcrgModel::fit) an error; so does one given generated coarse
+    /// fields (`marginal_ml_iterations`).
     #[serde(default)]
     pub conditional_ml_iterations: usize,
     /// Sweeps of each persistent chain of the conditional refinement per Newton iteration (the
     /// second half give the moments).
     #[serde(default = "default_conditional_ml_sweeps")]
     pub conditional_ml_sweeps: usize,
-    /// Number of persistent chains (one per data field, evenly spaced) of the conditional
-    /// refinement.
+    /// Number of persistent chains of the conditional refinements (default 1024). Given the
+    /// data's coarse fields, one per data field (evenly spaced), or several per field when there
+    /// are fewer than 4 fields per feature of the scale (209 features with the defaults), so
+    /// that 40 fields at 16² refine as well as 1000 at 64². Given generated coarse fields, this
+    /// many are generated. With fewer than 4 chains per feature the refinements' Newton steps
+    /// can diverge (256 generated fields for 209 features did); the error then says so.
     #[serde(default = "default_conditional_ml_chains")]
     pub conditional_ml_chains: usize,
     /// Finest scale whose conditional energy is refined (scales `conditional_ml_from..=J`).

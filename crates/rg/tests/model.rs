@@ -1108,12 +1108,17 @@ fn refinement_given_generated_coarse_fields_moves_the_generated_fields_to_the_da
     );
 }
 
-/// A conditional refinement that does not converge is an error naming it, not a model. On 40
-/// φ⁴ fields at 16², β_c, both refinements diverge (measured: their last moments are 4.2 and
-/// 4.6 standard deviations from the data's; converged fits end at 0.06–0.28); the same fit
-/// without them succeeds.
+/// The conditional refinements on few fields: 40 φ⁴ fields at 16², β_c (209 features at scale
+/// 1, 89 at scale 2). With the default 1024 chains both converge (given the data's coarse
+/// fields, scale 2's refinement runs 356 chains, about 9 per field; measured: final mismatch
+/// 0.12, and 0.22 and 0.26 given generated coarse fields), and the generated fields keep the
+/// training fields' per-scale standard deviations. With one chain per field, as before the
+/// chains were spread, the first refinement ended 4.2 standard deviations off and the fit
+/// failed (checked). With 256 chains for scale 1's 209 features the refinement given generated
+/// coarse fields still diverges (measured: 5.7 standard deviations): a refinement that does not
+/// converge is an error naming it and the chains it lacked, not a model.
 #[test]
-fn conditional_refinements_that_do_not_converge_are_errors() {
+fn conditional_refinements_on_few_fields() {
     let few = Phi4GroundTruth::new(16, 0.922)
         .samples(40)
         .seed(11)
@@ -1122,23 +1127,54 @@ fn conditional_refinements_that_do_not_converge_are_errors() {
         .samples
         .into_dimensionality::<Ix3>()
         .unwrap();
+    // The coarsest field's own refinement is beside the point here: left out, for time.
     let mut cfg = WcrgConfig::default().symmetric(true);
-    cfg.conditional_ml_chains = 256;
-    assert!(WcrgModel::fit(&cfg, few.view()).is_ok());
-    for (given_data, given_generated, stage) in [
-        (10, 0, "maximum-likelihood refinement of scale 2"),
-        (0, 8, "refinement of scale 1 given generated coarse fields"),
-    ] {
+    cfg.coarse_ml_iterations = 0;
+    for (given_data, given_generated) in [(10, 0), (0, 8)] {
         let mut c = cfg.clone();
         c.conditional_ml_iterations = given_data;
         c.marginal_ml_iterations = given_generated;
-        let e = WcrgModel::fit(&c, few.view()).unwrap_err();
-        let msg = e.to_string();
-        assert!(matches!(e, RgError::Sampling { .. }), "{e:?}");
+        let m = WcrgModel::fit(&c, few.view()).unwrap();
+        for s in m.scales() {
+            let r = s
+                .fit
+                .refinement
+                .as_ref()
+                .or(s.fit.marginal_refinement.as_ref());
+            println!(
+                "refinements {given_data}/{given_generated}, scale {}: {r:?}",
+                s.fit.level
+            );
+            let refined = if given_data > 0 {
+                s.fit.level >= 2
+            } else {
+                true
+            };
+            assert_eq!(r.is_some(), refined, "scale {}", s.fit.level);
+            assert!(r.is_none_or(|r| r.max_mismatch < 0.5), "{r:?}");
+        }
+        let g = m.sample(&SamplingConfig::new(200, 3)).unwrap();
+        let r = wcrg_rg::Report::compare(&m, g.fields.view(), few.view(), None).unwrap();
+        println!("per-scale std: {:?}", r.per_scale_std);
         assert!(
-            msg.contains(stage) && msg.contains("did not converge"),
-            "{msg}"
+            r.per_scale_std_max_z <= 3.0,
+            "refinements {given_data}/{given_generated}: per-scale std {:?}",
+            r.per_scale_std
         );
+    }
+    let mut c = cfg.clone();
+    c.marginal_ml_iterations = 8;
+    c.conditional_ml_chains = 256;
+    let e = WcrgModel::fit(&c, few.view()).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, RgError::Sampling { .. }), "{e:?}");
+    for part in [
+        "refinement of scale 1 given generated coarse fields",
+        "did not converge",
+        "256 chains are too few for 209 features",
+        "conditional_ml_chains to at least 836",
+    ] {
+        assert!(msg.contains(part), "{part:?} not in {msg}");
     }
 }
 
