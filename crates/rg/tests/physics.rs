@@ -66,10 +66,16 @@ fn acceptance(l: usize, beta: f64, n: usize, seed: u64) {
 /// ([`WcrgConfig::marginal_ml_iterations`], 8 iterations) with `chains` generated fields and
 /// chains per scale ([`WcrgConfig::conditional_ml_chains`]).
 fn refined_acceptance(l: usize, beta: f64, n: usize, seed: u64, chains: usize) {
+    let _ = acceptance_with(l, beta, n, seed, &refined(chains), 0.05);
+}
+
+/// The default fit refined given generated coarse fields (8 iterations, `chains` generated
+/// fields per scale).
+fn refined(chains: usize) -> WcrgConfig {
     let mut config = WcrgConfig::default().symmetric(true);
     config.marginal_ml_iterations = 8;
     config.conditional_ml_chains = chains;
-    let _ = acceptance_with(l, beta, n, seed, &config, 0.05);
+    config
 }
 
 /// As [`acceptance`] with a fit configuration and a relative tolerance for the spectrum bins
@@ -220,10 +226,7 @@ fn phi4_l64_disordered() {
 #[test]
 #[ignore = "slow: release-mode acceptance at L = 64"]
 fn phi4_l64_critical() {
-    let mut config = WcrgConfig::default().symmetric(true).tail_walls(true);
-    config.marginal_ml_iterations = 8;
-    config.conditional_ml_chains = 1024;
-    let r = acceptance_with(64, 0.922, 1000, 5, &config, 0.05);
+    let r = acceptance_with(64, 0.922, 1000, 5, &refined(1024).tail_walls(true), 0.05);
     assert!(
         r.histogram_max_z <= 3.0,
         "φ's histogram: worst bin {:.1} standard errors",
