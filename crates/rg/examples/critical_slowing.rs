@@ -5,7 +5,8 @@
 //! ```text
 //! cargo run --release -p wcrg-rg --example critical_slowing -- [--sizes 16,32,64,128]
 //!     [--beta 0.922] [--n 500] [--steps 5000] [--direct-steps 100000] [--out wcrg-slowing]
-//!     [--kernel local|mala] [--coarsest M] [--coarse-steps S]
+//!     [--kernel local|mala] [--coarsest M] [--coarse-steps S] [--tail-walls false]
+//!     [--marginal-ml-iterations 0]
 //! ```
 //!
 //! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's sampler
@@ -17,7 +18,9 @@
 //! on the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
 //! and 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
 //! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and
-//! `tau.png` (log–log).
+//! `tau.png` (log–log). `--tail-walls` and `--marginal-ml-iterations` set the fit's
+//! [`WcrgConfig::tail_walls`] and [`WcrgConfig::marginal_ml_iterations`] (1024 generated fields
+//! per scale), so that the recommended configuration's samplers can be measured too.
 
 use std::time::Instant;
 
@@ -64,6 +67,8 @@ fn run() -> Res<()> {
         "kernel",
         "coarsest",
         "coarse-steps",
+        "tail-walls",
+        "marginal-ml-iterations",
         "out",
     ];
     let Some(f) = Flags::parse(std::env::args().skip(1), &known)? else {
@@ -91,6 +96,8 @@ fn run() -> Res<()> {
     let coarsest: usize = f.get("coarsest", 0)?;
     // MALA steps of the coarsest field's chains (its τ is tens of times a conditional scale's).
     let coarse_steps: usize = f.get("coarse-steps", 50_000)?;
+    let walls: bool = f.get("tail-walls", false)?;
+    let marginal: usize = f.get("marginal-ml-iterations", 0)?;
     let out: std::path::PathBuf = f.get("out", "wcrg-slowing".into())?;
     std::fs::create_dir_all(&out)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
@@ -102,7 +109,8 @@ fn run() -> Res<()> {
             .generate(None)?
             .samples
             .into_dimensionality::<Ix3>()?;
-        let mut config = WcrgConfig::default().symmetric(true);
+        let mut config = WcrgConfig::default().symmetric(true).tail_walls(walls);
+        config.marginal_ml_iterations = marginal;
         if coarsest > 0 {
             config = config.coarsest(coarsest);
         }
