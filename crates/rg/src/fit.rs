@@ -116,10 +116,11 @@ pub struct WcrgConfig {
     pub conditional_ml_sweeps: usize,
     /// Number of persistent chains of the conditional refinements (default 1024). Given the
     /// data's coarse fields, one per data field (evenly spaced), or several per field when there
-    /// are fewer than 4 fields per feature of the scale (209 features with the defaults), so
-    /// that 40 fields at 16² refine as well as 1000 at 64². Given generated coarse fields, this
-    /// many are generated. With fewer than 4 chains per feature the refinements' Newton steps
-    /// can diverge (256 generated fields for 209 features did); the error then says so.
+    /// are fewer than 4 fields per feature of the scale (209 features with the defaults): 4 per
+    /// feature in all, at most this number, so that 40 fields at 16² converge too. Given
+    /// generated coarse fields, this many are generated. With fewer than 4 chains per feature
+    /// the refinements' Newton steps can diverge (256 generated fields for 209 features did);
+    /// the error then says so.
     #[serde(default = "default_conditional_ml_chains")]
     pub conditional_ml_chains: usize,
     /// Finest scale whose conditional energy is refined (scales `conditional_ml_from..=J`).
