@@ -5,17 +5,18 @@
 //! ```text
 //! cargo run --release -p wcrg-rg --example critical_slowing -- [--sizes 16,32,64,128]
 //!     [--beta 0.922] [--n 500] [--steps 5000] [--direct-steps 100000] [--out wcrg-slowing]
-//!     [--kernel local|mala] [--coarsest M] [--coarse-steps S] [--tail-walls false]
-//!     [--marginal-ml-iterations 0]
+//!     [--kernel local|mala] [--coarsest M] [--coarse-steps 200000] [--coarse-chains 32]
+//!     [--tail-walls false] [--marginal-ml-iterations 0]
 //! ```
 //!
 //! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's sampler
 //! (`local`: sweeps of single-site Langevin moves, the default; `mala`: global MALA steps) started
 //! at data (largest over the energy, the squared mean and the mean square of the state; 8 chains of
-//! `--steps` transitions per conditional scale, of `--coarse-steps` MALA steps for the coarsest
-//! field, whose τ is hundreds to thousands of steps; `--coarsest M` fixes the coarsest side instead
-//! of the default L/8), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps)
-//! on the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
+//! `--steps` transitions per conditional scale; `--coarse-chains` chains, at most `--n`, of
+//! `--coarse-steps` MALA steps for the coarsest field, whose τ is hundreds to thousands of
+//! steps, each chain tens of τ long; `--coarsest M` fixes the coarsest side instead of the
+//! default L/8), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps) on
+//! the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
 //! and 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
 //! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and
 //! `tau.png` (log–log). `--tail-walls` and `--marginal-ml-iterations` set the fit's
@@ -67,6 +68,7 @@ fn run() -> Res<()> {
         "kernel",
         "coarsest",
         "coarse-steps",
+        "coarse-chains",
         "tail-walls",
         "marginal-ml-iterations",
         "out",
@@ -95,7 +97,10 @@ fn run() -> Res<()> {
     // 0: the default coarsest side (L/8, at least 4), which grows with L.
     let coarsest: usize = f.get("coarsest", 0)?;
     // MALA steps of the coarsest field's chains (its τ is tens of times a conditional scale's).
-    let coarse_steps: usize = f.get("coarse-steps", 50_000)?;
+    // Each chain must cover tens of τ: 8 chains of 50 000 steps underestimate τ up to 3× on
+    // 8 × 8 and 16 × 16 fields.
+    let coarse_steps: usize = f.get("coarse-steps", 200_000)?;
+    let coarse_chains: usize = f.get("coarse-chains", 32)?;
     let walls: bool = f.get("tail-walls", false)?;
     let marginal: usize = f.get("marginal-ml-iterations", 0)?;
     let out: std::path::PathBuf = f.get("out", "wcrg-slowing".into())?;
@@ -117,7 +122,7 @@ fn run() -> Res<()> {
         let model = WcrgModel::fit(&config, data.view())?;
         let mut taus = model.mixing_times(data.view(), 8, steps, 1, kernel)?;
         if let Some(last) = taus.last_mut() {
-            *last = model.coarsest_mixing_time(data.view(), 8, coarse_steps, 1)?;
+            *last = model.coarsest_mixing_time(data.view(), coarse_chains, coarse_steps, 1)?;
         }
         // WCRG cost per sample: single-threaded wall time of generating 16 fields.
         let t = Instant::now();

@@ -34,15 +34,16 @@ pub struct SamplingConfig {
     pub coarse_warmup: usize,
     /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
     /// field (a 16 × 16 field takes 4 times as many, a 4 × 4 one as many as 8 × 8;
-    /// [`SamplingConfig::coarse_thinning`]). The default, 3000, is about twice the integrated
+    /// [`SamplingConfig::coarse_thinning`]). The default, 3000, is about the integrated
     /// autocorrelation time of an 8 × 8 coarsest field at β_c, the largest over its energy, its
-    /// squared mean and its mean square: 1549 ± 339 MALA steps for the default fit of 500
-    /// fields at 64² ([`WcrgModel::coarsest_mixing_time`], 8 chains of 50 000 steps); 219 ± 23
-    /// and 310 ± 19 on the 4 × 4 coarsest fields at 16² and 32², 3232 ± 488 on 16 × 16 at 128².
-    /// The thinning is thus 14, 10, 1.9 and 3.7 τ_int at these sizes. It is tight on 8 × 8: on
-    /// the demo's own model (16 chains of 10⁵ steps) τ_int of the squared mean is 2226 steps,
-    /// and consecutive samples of a chain are correlated by 0.12 in $m^2$ (0.08 in the energy;
-    /// 0.02 and 0.01 at lag 6000). With 8 samples per chain, standard errors of $m^2$-like
+    /// squared mean and its mean square: 2884 ± 276 MALA steps for the default fit of 500
+    /// fields at 64² ([`WcrgModel::coarsest_mixing_time`], 32 chains of 200 000 steps); 225 ± 6
+    /// and 335 ± 12 on the 4 × 4 coarsest fields at 16² and 32², 9050 ± 657 on 16 × 16 at 128².
+    /// The thinning is thus 13, 9.0, 1.04 and 1.33 τ_int at these sizes, so consecutive samples
+    /// of a chain are correlated by about $e^{-2\,\mathrm{thin}/\tau_{\mathrm{int}}}$: 0.12 on
+    /// 8 × 8, 0.07 on 16 × 16. Measured directly on the demo's own model (16 chains of 10⁵
+    /// steps), consecutive samples of a chain are correlated by 0.12 in $m^2$ (0.08 in the
+    /// energy; 0.02 and 0.01 at lag 6000). With 8 samples per chain, standard errors of $m^2$-like
     /// statistics (the Binder cumulant, the lowest modes) that took the fields as independent
     /// would be about 12 % too small; [`Generated::chains`] labels each field's chain, and
     /// [`crate::Report::compare_grouped`] uses it (on the demo the Binder cumulant's error
