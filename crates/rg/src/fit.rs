@@ -93,7 +93,7 @@ pub struct WcrgConfig {
     pub coarse_ml_iterations: usize,
     /// MALA steps of each of the refinement's 128 persistent chains per Newton iteration (the
     /// last three quarters give the moments). The chains' autocorrelation time on an 8 × 8
-    /// coarsest field at β_c is about 10³ steps; with fewer steps than several of those the
+    /// coarsest field at β_c is about 3·10³ steps; with fewer steps than a few of those the
     /// moments lag behind the parameters and the lowest mode comes out too strong (measured in
     /// the crate docs: 400, 2000 and the default 8000 steps). The cost does not depend on the
     /// number of training fields (about 45 s at 8 × 8 on 2 cores).

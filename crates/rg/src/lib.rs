@@ -105,7 +105,7 @@
 //! (All rows but the last use `CoarseModel::Potential`, no two-site term.) Without the two-site
 //! term the lowest mode of the coarsest field is always too strong. The error shrinks as the
 //! refinement's persistent chains run longer, up to about 8000 steps: they must outrun their
-//! autocorrelation time (about 10³ MALA steps at 8 × 8, β_c) at every Newton iteration, or the
+//! autocorrelation time (about 3·10³ MALA steps at 8 × 8, β_c) at every Newton iteration, or the
 //! moments lag behind the parameters. (Earlier comparisons at 1000 fields had suggested
 //! otherwise; their noise floor is as large as the effect.) Beyond that it stays at +3–6 %
 //! against the training fields, and it is not the generation's coarsest chains: sampling the
@@ -285,31 +285,30 @@
 //! 2000 --direct-steps 1000000`, one run with the present defaults, β = 0.922, 500 fields per L;
 //! τ of the WCRG scales from 8 chains of 2000 sweeps of [`LocalMala`] started at data, largest
 //! over the energy, the squared mean and the mean square; coarsest field: the same observables
-//! on 32 chains of 200 000 global MALA steps ([`WcrgModel::coarsest_mixing_time`], re-measured
-//! with `--coarse-chains 32 --coarse-steps 200000 --direct-steps 0`, the same fits); direct
+//! on 32 chains of 200 000 global MALA steps ([`WcrgModel::coarsest_mixing_time`]); direct
 //! samplers on the true energy from 10⁶ MALA steps / 10⁵ HMC trajectories of 10 leapfrog steps,
 //! τ of m²; costs single-threaded, the WCRG's per generated field including adaptation and the
 //! coarsest chains' warm-up spread over 16 fields, the fit not counted; plot in
-//! `docs/img/tau.png`). Builds and tests shared the VM's two cores during parts of this run,
-//! which makes the costs of the smaller sizes up to about twice those of a quiet run:
+//! `docs/img/tau.png`). A build and a test shared the VM's two cores while 32² and 64² ran,
+//! which makes their costs up to about twice those of a quiet run; 16² and 128² ran alone:
 //!
 //! | L | WCRG τ, scales j = 1…3 (sweeps) | coarsest τ (MALA steps) | direct MALA τ(m²) | HMC τ(m²) (traj.) | WCRG s/sample | MALA s/indep. | HMC s/indep. |
 //! |---|---|---|---|---|---|---|---|
-//! | 16 | 3.6 ± 0.2 / 4.5 ± 0.4 | 225 ± 6 | 2 871 | 72 | 0.027 | 0.035 | 0.0072 |
-//! | 32 | 4.4 ± 0.2 / 4.5 ± 0.2 / 8.8 ± 0.7 | 335 ± 12 | 27 306 | 581 | 0.069 | 0.97 | 0.13 |
-//! | 64 | 3.9 ± 0.2 / 4.8 ± 0.3 / 7.2 ± 0.5 | 2 884 ± 276 | 36 742 | 2 255 | 0.15 | 4.7 | 2.1 |
-//! | 128 | 4.0 ± 0.3 / 4.8 ± 0.2 / 8.2 ± 0.8 | 9 050 ± 657 | 85 650 | 5 406 | 0.80 | 46.5 | 20.4 |
+//! | 16 | 3.6 ± 0.2 / 4.5 ± 0.4 | 225 ± 6 | 2 871 | 72 | 0.020 | 0.019 | 0.0018 |
+//! | 32 | 4.4 ± 0.2 / 4.5 ± 0.2 / 8.8 ± 0.7 | 335 ± 12 | 27 306 | 581 | 0.025 | 0.45 | 0.060 |
+//! | 64 | 3.9 ± 0.2 / 4.8 ± 0.3 / 7.2 ± 0.5 | 2 884 ± 276 | 36 742 | 2 255 | 0.089 | 2.25 | 0.85 |
+//! | 128 | 4.0 ± 0.3 / 4.8 ± 0.2 / 8.2 ± 0.8 | 9 050 ± 657 | 85 650 | 5 406 | 0.38 | 23.0 | 9.76 |
 //!
 //! Each conditional scale's τ stays within a factor 1.3 from 16² to 128² (j = 1:
 //! 3.6–4.4 sweeps, j = 2: 4.5–4.8, j = 3: 7.2–8.8), while the direct samplers' τ grow 30×
 //! (MALA) and 75× (HMC) over the same range. The direct runs at 128² cover 12 and 18 τ, so
-//! their τ are rough, more likely under- than over-estimated. At 128² the WCRG is 58× cheaper
-//! per independent field than direct MALA and 25× cheaper than HMC in this run. On a quiet
-//! machine the WCRG took 0.45 s per 128² field with these defaults (`--sizes 128
-//! --direct-steps 0`), and an earlier quiet run of the unchanged direct samplers 23.7 s (MALA) and 10.0 s
-//! (HMC) per independent field: 53× and 22×. The fit is not counted (at 128² on a slow day of
-//! the VM, the default fit and the WCRG's measurements took 11.7 minutes in all). At 16² the
-//! WCRG costs about what direct MALA does, as its coarsest chains' warm-up dominates there.
+//! their τ are rough, more likely under- than over-estimated. At 128² the WCRG is 60× cheaper
+//! per generated field than direct MALA per independent one and 25× cheaper than HMC in this
+//! run; per independent field in m²-like statistics (a generated field is worth about 0.87 of
+//! one there, below) 52× and 22×. Earlier quiet runs gave 0.45 s (WCRG), 23.7 s (MALA) and
+//! 10.0 s (HMC). The fit is not counted (at 128² on a slow day of the VM, the default fit and
+//! the WCRG's measurements took 11.7 minutes in all). At 16² the WCRG costs about what direct
+//! MALA does, as its coarsest chains' warm-up dominates there.
 //!
 //! The coarsest field's sampler does slow down. Its side grows with L (L/8, at least 4: 4, 4, 8
 //! and 16), and it is a critical field on its own lattice: its τ grows 40× from 16² to 128². It
@@ -319,8 +318,7 @@
 //! checks the thinning against τ_int up to 64²). At 128² consecutive samples of a chain are
 //! then correlated by about e^(−2.65) ≈ 0.07 in m², so a generated field is worth about 0.87
 //! independent ones in m²-like statistics, and the costs per independent field above are
-//! about 15 % higher for the WCRG in those (about 50× and 20× cheaper than MALA and HMC
-//! still). On 8 × 8 the thinning is tight: on the demo's model
+//! about 15 % higher for the WCRG in those (still 52× and 22× cheaper than MALA and HMC). On 8 × 8 the thinning is tight: on the demo's model
 //! consecutive samples of a chain are correlated by 0.12 in m²
 //! ([`SamplingConfig::coarse_steps`]), so 1000 generated fields there are worth about 770
 //! independent ones in m²-like statistics. The report counts this: its standard errors group
@@ -385,8 +383,10 @@
 //! blocks). At 128² the thinning of 3000 steps is 0.74 τ_int (consecutive samples of a chain
 //! correlated by about e^(−1.5), which the report's grouped standard errors count). The
 //! coarsest chains are cheaper than the 16 × 16 field's, so at 128² a field costs 0.22 s
-//! single-threaded against 0.45 s with the defaults (quiet machine; about 110 and 46 times
-//! cheaper per independent field than the direct MALA and HMC runs above).
+//! single-threaded against 0.45 s with the defaults (an earlier quiet run; about 110 and 46
+//! times cheaper than the quiet direct MALA and HMC runs per independent field, and 0.34 s, 70
+//! and 29 times, per independent field in m²-like statistics, where a generated field is worth
+//! about 0.64 of one at this thinning).
 //!
 //! The coarsest τ need long chains, tens of τ_int each: on 2000 steps per chain Sokal's window
 //! gave 82–193 steps, and 8 chains of 50 000 steps still gave 892 ± 225, 1888 ± 307, 1549 ± 339
