@@ -317,9 +317,8 @@
 //! 3000 and 12 000 steps, which is 13, 9.0, 1.04 and 1.33 τ_int; the slow test of mixing times
 //! checks the thinning against τ_int up to 64²). At 128² consecutive samples of a chain are
 //! then correlated by about e^(−2.65) ≈ 0.07 in m², so a generated field is worth about 0.87
-//! independent ones in m²-like statistics, and the costs per independent field above are
-//! about 15 % higher for the WCRG in those (still 52× and 22× cheaper than MALA and HMC). On 8 × 8 the thinning is tight: on the demo's model
-//! consecutive samples of a chain are correlated by 0.12 in m²
+//! independent ones in m²-like statistics (the 52× and 22× above). On 8 × 8 the thinning is
+//! tight: on the demo's model consecutive samples of a chain are correlated by 0.12 in m²
 //! ([`SamplingConfig::coarse_steps`]), so 1000 generated fields there are worth about 770
 //! independent ones in m²-like statistics. The report counts this: its standard errors group
 //! the generated fields by their coarsest chain ([`Generated::chains`],
