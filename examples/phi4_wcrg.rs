@@ -344,8 +344,15 @@ fn run(argv: Vec<String>) -> Res<()> {
         t.elapsed().as_secs_f64()
     );
     for s in &generated.scales {
+        // The coarsest chains' consecutive samples: how far from independent they are in m².
+        let consecutive = s.consecutive_correlation.map_or(String::new(), |r| {
+            format!(
+                ", consecutive samples' m² correlation {r:.3} (± {:.3})",
+                1.0 / ((samples - sampling.coarse_chains.min(samples)) as f64).sqrt()
+            )
+        });
         println!(
-            "  {} {}: step {:.3e}, acceptance {:.3}, support rejections {:.2e}, unconfined samples {}",
+            "  {} {}: step {:.3e}, acceptance {:.3}, support rejections {:.2e}, unconfined samples {}{consecutive}",
             if s.coarsest { "coarsest" } else { "scale" },
             s.level,
             s.step_size,

@@ -319,7 +319,8 @@
 //! then correlated by about e^(−2.65) ≈ 0.07 in m², so a generated field is worth about 0.87
 //! independent ones in m²-like statistics (the 52× and 22× above). On 8 × 8 the thinning is
 //! tight: on the demo's model consecutive samples of a chain are correlated by 0.12 in m²
-//! ([`SamplingConfig::coarse_steps`]), so 1000 generated fields there are worth about 770
+//! ([`SamplingConfig::coarse_steps`]; every generation measures it on its own chains,
+//! [`ScaleSampling::consecutive_correlation`]), so 1000 generated fields there are worth about 770
 //! independent ones in m²-like statistics. The report counts this: its standard errors group
 //! the generated fields by their coarsest chain ([`Generated::chains`],
 //! [`Report::compare_grouped`]); on the demo that widens the Binder cumulant's error from

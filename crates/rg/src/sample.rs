@@ -47,7 +47,9 @@ pub struct SamplingConfig {
     /// statistics (the Binder cumulant, the lowest modes) that took the fields as independent
     /// would be about 12 % too small; [`Generated::chains`] labels each field's chain, and
     /// [`crate::Report::compare_grouped`] uses it (on the demo the Binder cumulant's error
-    /// grows from 0.0028 to 0.0038). Raise the thinning with [`SamplingConfig::coarse`].
+    /// grows from 0.0028 to 0.0038). Every generation measures it on its own chains
+    /// ([`ScaleSampling::consecutive_correlation`]). Raise the thinning with
+    /// [`SamplingConfig::coarse`].
     /// A longer thinning does not move the law sampled: on the slow test's 64² model below
     /// β_c (β = 0.8, 1000 fields, refined), $\langle m^2\rangle$ of 1000 generated fields was
     /// 8.33, 7.38 and 8.18 · 10⁻³ (± 0.35 · 10⁻³) with thinnings 3000, 6000 and 12 000, and
@@ -177,6 +179,19 @@ pub struct ScaleSampling {
     /// were sampled with the potential extended beyond its support
     /// ([`crate::Support::Extended`]). Should be 0 or a handful in thousands.
     pub unconfined_samples: usize,
+    /// For the coarsest field, how correlated a chain's consecutive samples are: the
+    /// correlation of the squared mean $\bar x_J^2$ (the squared magnetisation up to a factor,
+    /// the slowest statistic near a critical point) between samples $k$ and $k + 1$ of the same
+    /// coarsest chain, over every such pair of the batch (lag-one autocorrelation about the
+    /// batch's mean and variance). With a thinning of $t$ MALA steps it is about
+    /// $e^{-2t/\tau_{\text{int}}}$; its standard error is about $1/\sqrt{\text{pairs}}$
+    /// (`samples − coarse_chains` pairs). Near 0 the fields are as good as independent in
+    /// $m^2$-like statistics; if it is large, raise [`SamplingConfig::coarse_steps`] (the
+    /// report's standard errors, which group the fields by chain, count it either way). `None`
+    /// for the conditional scales (every field's details come from a chain of its own), with
+    /// one sample per chain, or when the statistic is constant.
+    #[serde(default)]
+    pub consecutive_correlation: Option<f64>,
 }
 
 /// Generated fields and per-scale sampling statistics.
@@ -434,6 +449,7 @@ impl WcrgModel {
             acceptance: acc,
             support_rejections: div,
             unconfined_samples: 0,
+            consecutive_correlation: consecutive_correlation(x.view(), cfg.coarse_chains.min(n)),
         });
         check_moves(&report, "the coarsest field")?;
         let fields = self.generate_details(x, (levels, to), cfg, &streams, &mut report, &tick)?;
@@ -585,6 +601,7 @@ impl WcrgModel {
                 acceptance: stats.0,
                 support_rejections: stats.1,
                 unconfined_samples: unconfined.into_inner(),
+                consecutive_correlation: None,
             });
             check_moves(report, &format!("scale {}", j + 1))?;
             x = cond.split().merge_batch(x.view(), details.view())?;
@@ -831,6 +848,28 @@ fn check_moves(report: &[ScaleSampling], stage: &str) -> Result<()> {
 /// for any energy (the proposal is a symmetric involution), which lets chains cross between the
 /// two ordered phases of a nearly $\mathbb Z_2$-symmetric energy.
 pub const FLIP_EVERY: usize = 10;
+
+/// Lag-one autocorrelation of the squared mean of fields `x` `(N, ...)` laid out chain by chain
+/// as [`coarse_chains`] writes them (sample `k` of chain `c` at `c + k * chains`): over the pairs
+/// `(i, i + chains)`, about the mean and variance of all `N`. `None` without pairs or variance.
+pub(crate) fn consecutive_correlation(x: ArrayViewD<'_, f64>, chains: usize) -> Option<f64> {
+    let n = x.shape()[0];
+    if chains == 0 || n <= chains {
+        return None;
+    }
+    let s: Vec<f64> = x
+        .outer_iter()
+        .map(|f| f.mean().unwrap_or(0.0).powi(2))
+        .collect();
+    let mean = s.iter().sum::<f64>() / n as f64;
+    let var = s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+    let pairs = n - chains;
+    let cov = (0..pairs)
+        .map(|i| (s[i] - mean) * (s[i + chains] - mean))
+        .sum::<f64>()
+        / pairs as f64;
+    (var > 0.0 && var.is_finite()).then(|| cov / var)
+}
 
 fn coarse_chains(
     energy: &crate::FieldEnergy,

@@ -298,6 +298,72 @@ fn reports_group_the_generated_fields_by_their_coarsest_chains() {
     );
 }
 
+/// The coarsest chains' consecutive-sample correlation of m²: the lag-one autocorrelation
+/// computed anew from the generated fields (whose mean is the coarsest field's up to the factor
+/// 2^J of the orthogonal low-pass), high for chains thinned by a single MALA step and within
+/// its noise of 0 for chains thinned far beyond the coarsest field's τ_int; `None` for the
+/// conditional scales.
+#[test]
+fn the_coarsest_chains_report_how_correlated_their_consecutive_samples_are() {
+    let m = model();
+    let (n, chains) = (240usize, 4usize);
+    let oracle = |g: &wcrg_rg::Generated| {
+        let s: Vec<f64> = g
+            .fields
+            .outer_iter()
+            .map(|f| f.mean().unwrap().powi(2))
+            .collect();
+        let mean = s.iter().sum::<f64>() / n as f64;
+        let var = s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+        // Each field paired with the next field of its own chain.
+        let mut cov = 0.0;
+        let mut pairs = 0;
+        for i in 0..n {
+            if let Some(j) = (i + 1..n).find(|&j| g.chains[j] == g.chains[i]) {
+                cov += (s[i] - mean) * (s[j] - mean);
+                pairs += 1;
+            }
+        }
+        assert_eq!(pairs, n - chains);
+        cov / pairs as f64 / var
+    };
+    let run = |thin: usize| {
+        let cfg = SamplingConfig::new(n, 8)
+            .steps(20)
+            .adapt_steps(50)
+            .coarse(chains, 200, thin);
+        let g = m.sample(&cfg).unwrap();
+        assert!(
+            g.scales
+                .iter()
+                .all(|s| s.coarsest == s.consecutive_correlation.is_some())
+        );
+        let r = g.scales[0].consecutive_correlation.unwrap();
+        approx::assert_relative_eq!(r, oracle(&g), max_relative = 1e-9);
+        r
+    };
+    let (tight, thinned) = (run(1), run(2000));
+    let noise = 1.0 / ((n - chains) as f64).sqrt();
+    println!(
+        "consecutive m² correlation: {tight:.3} thinned by 1, {thinned:.3} by 2000 (± {noise:.3})"
+    );
+    assert!(tight > 0.75, "thinned by one step: {tight}");
+    assert!(
+        thinned.abs() < 4.0 * noise,
+        "thinned by 2000 steps: {thinned} (± {noise:.3})"
+    );
+    // One sample per chain: no pairs.
+    let single = m
+        .sample(
+            &SamplingConfig::new(4, 8)
+                .steps(20)
+                .adapt_steps(50)
+                .coarse(4, 200, 10),
+        )
+        .unwrap();
+    assert_eq!(single.scales[0].consecutive_correlation, None);
+}
+
 /// The report's error bars on independent Gaussian white noise, where they are known exactly:
 /// every $x_j$ (an orthogonal transform of white noise, rescaled) is white noise of $n_j$ sites,
 /// so the pooled std of $N$ fields has standard error $\sigma_j/\sqrt{2Nn_j}$, and a bin of
