@@ -342,7 +342,11 @@
 //! spectrum (1542, 3306 and 5434 steps: the adapted step falls 30–50×) nor a uniform shift
 //! $x \to x + \delta$ proposed after every MALA step (Metropolis, $\delta$ Gaussian, adapted to
 //! acceptance 0.4: 443 ± 17 steps at 16² but 1884 ± 188 at 64², for about twice the cost per
-//! step) removes the growth. The extra conditional scales
+//! step) removes the growth. Nor does HMC ([`wcrg_samplers::Hmc`], 16 leapfrog steps adapted
+//! to acceptance 0.8, 16 chains of 20 000 trajectories, on the fixed-8 × 8 fits below): it needs
+//! 4–5 times fewer gradients per τ_int than MALA, 308 ± 12, 640 ± 34 and 833 ± 44 gradients at
+//! 16², 64² and 128² (with 8 or 32 leapfrog steps 0.95–1.3 times as many), but grows 2.3–2.7×
+//! over that range. The extra conditional scales
 //! are the slowest ones (at 128², j = 4: 13.7 ± 1.6 sweeps, j = 5: 11.7 ± 2.2; j = 1–3 as
 //! above), and a smaller coarsest field costs accuracy: at 128² an 8 × 8 coarsest field puts
 //! |k| = 5 12.6 % high (5.5 standard errors) with the default fit and still 7.5 % (3.5) refined
@@ -387,6 +391,15 @@
 //! times cheaper than the quiet direct MALA and HMC runs per independent field, and 0.34 s, 70
 //! and 29 times, per independent field in m²-like statistics, where a generated field is worth
 //! about 0.64 of one at this thinning).
+//!
+//! Beyond 128² the coarsest field's τ levels off, as the law of the 8 × 8 block field approaches
+//! its scaling limit: at 256² it is 3698 ± 339 MALA steps against 4034 ± 464 at 128²
+//! (`critical_slowing --sizes 128,256 --coarsest 8 --tail-walls true --steps 1000
+//! --direct-steps 0`, the fit above without the refinement given generated coarse fields, which
+//! leaves the coarsest field's energy as it is: it gives the same 4034 ± 464 at 128²). From 64²
+//! to 256² it stays within a factor 1.40. The scale just above it keeps slowing: 13.3 ± 2.4
+//! sweeps at 256² (j = 5; j = 1–4: 3.9, 4.7, 7.0 and 8.3), against 7.9 ± 0.5 for j = 4 at 128²
+//! with this fit. A 256² field costs 1.19 s single-threaded, 3.8 times a 128² one.
 //!
 //! The coarsest τ need long chains, tens of τ_int each: on 2000 steps per chain Sokal's window
 //! gave 82–193 steps, and 8 chains of 50 000 steps still gave 892 ± 225, 1888 ± 307, 1549 ± 339
