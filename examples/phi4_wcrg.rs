@@ -7,7 +7,9 @@
 //! on a 64² lattice at $\beta = 0.92$ (the critical point of this parametrisation) by
 //! cluster + Metropolis MCMC (cached under `OUT/cache/`), fits a WCRG model (saved as
 //! `OUT/model.json`), generates 1000 fields coarse to fine (`OUT/generated.npy`) and writes the
-//! report comparing them with the reference fields (`OUT/report.json`, `OUT/*.png`).
+//! report comparing them with the reference fields (`OUT/report.json`, `OUT/*.png`); the
+//! sampling diagnostics of every scale (step, acceptance, support rejections, the coarsest
+//! chains' consecutive-sample correlation) go to `OUT/sampling.json`.
 //!
 //! `--data FILE.npy` trains on your own fields `(N, L, L)` instead; `--reference FILE.npy`
 //! compares with your fields (default: the generated ground truth, or the training data when
@@ -362,6 +364,11 @@ fn run(argv: Vec<String>) -> Res<()> {
         );
     }
     write_fields(out.join("generated.npy"), generated.fields.view())?;
+    // The per-scale sampling diagnostics printed above, coarsest first.
+    std::fs::write(
+        out.join("sampling.json"),
+        serde_json::to_string_pretty(&generated.scales)?,
+    )?;
 
     // Report.
     let truth: Option<&dyn wcrg::core::Energy> =
@@ -667,6 +674,32 @@ mod tests {
         ] {
             assert!(report[key].is_number(), "report.json: {key}");
         }
+        // The sampling diagnostics: the coarsest field then scales J..1 (here J = 2); with one
+        // field per coarsest chain there are no consecutive samples to correlate.
+        let sampling: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(first.join("sampling.json")).unwrap())
+                .unwrap();
+        let scales = sampling.as_array().unwrap();
+        let levels: Vec<(u64, bool)> = scales
+            .iter()
+            .map(|s| {
+                (
+                    s["level"].as_u64().unwrap(),
+                    s["coarsest"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(levels, [(2, true), (2, false), (1, false)], "{sampling}");
+        assert!(
+            scales
+                .iter()
+                .all(|s| s["consecutive_correlation"].is_null())
+        );
+        assert!(
+            scales
+                .iter()
+                .all(|s| s["acceptance"].as_f64().unwrap() > 0.3)
+        );
         // The errors' independent groups: 100 fields from 128 coarsest chains, one field each;
         // the ground truth in 100 blocks of one field.
         let groups = |key: &str| report[key].as_u64().unwrap();
