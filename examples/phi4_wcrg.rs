@@ -44,6 +44,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 const USAGE: &str = "\
 cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--samples 1000]
     [--seed 0] [--fit-seed 0] [--sample-seed 17] [--steps 50] [--kernel local|mala]
+    [--coarse-thinning 3000]
     [--out wcrg-output] [--data FILE.npy] [--reference FILE.npy] [--model FILE.json]
     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--tail-walls false]
     [--symmetric true|false]
@@ -180,9 +181,16 @@ fn run(argv: Vec<String>) -> Res<()> {
         DetailKernel::Mala => 300,
         _ => SamplingConfig::default().steps,
     };
-    let sampling = SamplingConfig::new(samples, args.get("sample-seed", seed + 17)?)
+    let mut sampling = SamplingConfig::new(samples, args.get("sample-seed", seed + 17)?)
         .kernel(kernel)
         .steps(args.get("steps", default_steps)?);
+    // MALA steps per 64 coarsest sites between two samples of a coarsest chain.
+    sampling.coarse_steps = args.get("coarse-thinning", sampling.coarse_steps)?;
+    if sampling.coarse_steps == 0 {
+        return Err(
+            "--coarse-thinning 0: a coarsest chain needs at least 1 step between samples".into(),
+        );
+    }
     std::fs::create_dir_all(&out)?;
     let t0 = Instant::now();
 
@@ -480,7 +488,7 @@ mod tests {
     #[test]
     fn the_usage_names_every_flag_once() {
         let flags = known_flags();
-        assert_eq!(flags.len(), 28, "{flags:?}");
+        assert_eq!(flags.len(), 29, "{flags:?}");
         for f in [
             "L",
             "kernel",
@@ -489,6 +497,7 @@ mod tests {
             "reference",
             "model",
             "marginal-ml-from",
+            "coarse-thinning",
         ] {
             assert_eq!(flags.iter().filter(|&&g| g == f).count(), 1, "--{f}");
         }
@@ -523,6 +532,10 @@ mod tests {
                 "--symmetric: cannot parse `yes`",
             ),
             (vec!["--coarsest", "-4"], "--coarsest: cannot parse `-4`"),
+            (
+                vec!["--coarse-thinning", "0"],
+                "--coarse-thinning 0: a coarsest chain needs at least 1 step",
+            ),
         ] {
             let mut args = args;
             args.extend(["--out", out]);
@@ -743,6 +756,19 @@ mod tests {
         run(argv(&args)).unwrap();
         let again = read_fields(second.join("generated.npy")).unwrap();
         assert_eq!(again, generated);
+        // Sampled with two fields per coarsest chain and a thinning of one step, consecutive
+        // samples of a chain are strongly correlated, and sampling.json says so.
+        let third = dir.join("third");
+        let mut args = small.to_vec();
+        args.extend(["--out", third.to_str().unwrap()]);
+        args.extend(["--model", model.to_str().unwrap()]);
+        args.extend(["--samples", "256", "--coarse-thinning", "1"]);
+        run(argv(&args)).unwrap();
+        let sampling: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(third.join("sampling.json")).unwrap())
+                .unwrap();
+        let r = sampling[0]["consecutive_correlation"].as_f64().unwrap();
+        assert!(r > 0.75, "{sampling}");
         let other = dir.join("other.npy");
         write_fields(&other, fields(20, 32).view()).unwrap();
         let e = error(&[

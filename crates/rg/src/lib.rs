@@ -399,7 +399,8 @@
 //! leaves the coarsest field's energy as it is: it gives the same 4034 ± 464 at 128²). From 64²
 //! to 256² it stays within a factor 1.40. The scale just above it keeps slowing: 13.3 ± 2.4
 //! sweeps at 256² (j = 5; j = 1–4: 3.9, 4.7, 7.0 and 8.3), against 7.9 ± 0.5 for j = 4 at 128²
-//! with this fit. A 256² field costs 1.19 s single-threaded, 3.8 times a 128² one.
+//! with this fit. A 256² field cost 1.19 s single-threaded against 0.32 s at 128² in the same
+//! run (another job shared the cores, so both are high; the ratio is 3.8 for 4 times the sites).
 //!
 //! The coarsest τ need long chains, tens of τ_int each: on 2000 steps per chain Sokal's window
 //! gave 82–193 steps, and 8 chains of 50 000 steps still gave 892 ± 225, 1888 ± 307, 1549 ± 339
