@@ -48,7 +48,7 @@ pub struct SamplingConfig {
     /// would be about 12 % too small; [`Generated::chains`] labels each field's chain, and
     /// [`crate::Report::compare_grouped`] uses it (on the demo the Binder cumulant's error
     /// grows from 0.0028 to 0.0038). Every generation measures it on its own chains
-    /// ([`ScaleSampling::consecutive_correlation`]; the demo's 1000 fields from 32 chains give
+    /// ([`ScaleSampling::consecutive_correlation`]; the demo's 1000 fields from 128 chains give
     /// 0.154 ± 0.034, in agreement). Raise the thinning with
     /// [`SamplingConfig::coarse`].
     /// A longer thinning does not move the law sampled: on the slow test's 64² model below
