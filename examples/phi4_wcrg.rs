@@ -49,6 +49,7 @@ cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--
     [--wavelet db2] [--coarsest L/8] [--window 2] [--bumps 20] [--tail-walls false]
     [--symmetric true|false]
     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
+    [--coarse-gaussian false]
     [--conditional-difference-bumps 0] [--conditional-difference-from 2]
     [--conditional-ml-iterations 0] [--conditional-ml-from 2]
     [--marginal-ml-iterations 0] [--marginal-ml-from 1]
@@ -133,6 +134,10 @@ fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
                 difference_bumps,
             }
         });
+    }
+    // A Gaussian coarsest field instead, drawn exactly when sampling (no chains).
+    if args.get("coarse-gaussian", false)? {
+        config = config.coarse_model(CoarseModel::Gaussian);
     }
     // The conditional energies' two-site potential and maximum-likelihood refinement (opt-in).
     config.difference_bumps = args.get("conditional-difference-bumps", config.difference_bumps)?;
@@ -354,6 +359,13 @@ fn run(argv: Vec<String>) -> Res<()> {
         t.elapsed().as_secs_f64()
     );
     for s in &generated.scales {
+        if s.exact {
+            println!(
+                "  coarsest {}: drawn exactly (Gaussian model), every field independent",
+                s.level
+            );
+            continue;
+        }
         // The coarsest chains' consecutive samples: how far from independent they are in m².
         let consecutive = s.consecutive_correlation.map_or(String::new(), |r| {
             format!(
@@ -488,7 +500,7 @@ mod tests {
     #[test]
     fn the_usage_names_every_flag_once() {
         let flags = known_flags();
-        assert_eq!(flags.len(), 29, "{flags:?}");
+        assert_eq!(flags.len(), 30, "{flags:?}");
         for f in [
             "L",
             "kernel",
@@ -498,6 +510,7 @@ mod tests {
             "model",
             "marginal-ml-from",
             "coarse-thinning",
+            "coarse-gaussian",
         ] {
             assert_eq!(flags.iter().filter(|&&g| g == f).count(), 1, "--{f}");
         }
@@ -532,6 +545,10 @@ mod tests {
                 "--symmetric: cannot parse `yes`",
             ),
             (vec!["--coarsest", "-4"], "--coarsest: cannot parse `-4`"),
+            (
+                vec!["--coarse-gaussian", "1"],
+                "--coarse-gaussian: cannot parse `1`",
+            ),
             (
                 vec!["--coarse-thinning", "0"],
                 "--coarse-thinning 0: a coarsest chain needs at least 1 step",

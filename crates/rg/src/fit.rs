@@ -89,7 +89,10 @@ pub struct WcrgConfig {
     /// which keeps fits on few fields from diverging (their count is
     /// [`Refinement::shortened_steps`](crate::Refinement::shortened_steps)). A refinement
     /// that diverges anyway (its chains' adapted MALA step ends below 10⁻³) makes
-    /// [`WcrgModel::fit`](crate::WcrgModel::fit) an error.
+    /// [`WcrgModel::fit`](crate::WcrgModel::fit) an error. A Gaussian coarsest model
+    /// ([`CoarseModel::Gaussian`]) skips it: its score-matching fit already is the
+    /// maximum-likelihood one (within the all-pairs family both make the couplings the inverse
+    /// of the data's stationary covariance).
     pub coarse_ml_iterations: usize,
     /// MALA steps of each of the refinement's 128 persistent chains per Newton iteration (the
     /// last three quarters give the moments). The chains' autocorrelation time on an 8 × 8
@@ -173,7 +176,11 @@ fn default_coarse_ml_steps() -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum CoarseModel {
-    /// Quadratic couplings of all pairs of sites: a stationary Gaussian field.
+    /// Quadratic couplings of all pairs of sites: a stationary Gaussian field. Sampling draws
+    /// it exactly by FFT, every field independent, instead of running chains
+    /// ([`crate::ScaleSampling::exact`]): no critical slowing down at all, but no non-Gaussian
+    /// law of the coarsest field either (near a critical point its magnetisation is not
+    /// Gaussian, and the Binder cumulant shows it).
     Gaussian,
     /// All-pairs quadratic couplings plus a scalar potential of `bumps` bumps.
     Potential {
@@ -872,7 +879,11 @@ pub(crate) fn fit_coarsest(
         }
         .into());
     }
-    let (theta, refinement, starts) = if cfg.coarse_ml_iterations > 0 {
+    // A Gaussian model needs no refinement: within the all-pairs family, score matching and
+    // maximum likelihood both make the couplings the inverse of the data's stationary
+    // covariance (up to the ridge).
+    let gaussian = matches!(cfg.coarse_model, CoarseModel::Gaussian);
+    let (theta, refinement, starts) = if cfg.coarse_ml_iterations > 0 && !gaussian {
         let (t, r, starts) = crate::refine::refine(
             &*features,
             sm.theta.clone(),

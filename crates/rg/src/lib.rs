@@ -32,7 +32,8 @@
 //! least squares of $\nabla_{x_j}\bar E_j$ on the data
 //! ([`wcrg_estimators::GradientRegression`]), and [`WcrgModel::free_energy_difference`] checks it
 //! by thermodynamic integration. The coarsest field gets all-pairs quadratic couplings plus a
-//! potential (or a Gaussian). Summing up gives the microscopic energy, an [`wcrg_core::Energy`]:
+//! potential (or a Gaussian, which sampling draws exactly by FFT, every field independent:
+//! [`ScaleSampling::exact`]). Summing up gives the microscopic energy, an [`wcrg_core::Energy`]:
 //! $$U_0(x_0) = U_J(x_J) + \sum_{j=1}^J\big(\bar E_j(\bar x_j\mid x_j) - \tilde F_j(x_j)\big) + \text{const}.$$
 //!
 //! ## Conventions
@@ -243,8 +244,9 @@
 //! the bonds: τ_int 1201 ± 220 steps against 937 ± 262, 200 fields, 8 chains of 20 000 steps;
 //! on a 16 × 16 coarsest field at 64² 1311 ± 170 against 1844 ± 301 for 60 times the cost), nor
 //! global rescalings $x \to \lambda x$ every step (965 ± 147). Even a Gaussian coarsest model's
-//! τ_int grows, from 228 ± 23 steps on 4 × 4 to 804 ± 197 on 8 × 8; the potential makes MALA's
-//! step four times shorter and its τ_int no shorter.
+//! MALA τ_int grows, from 228 ± 23 steps on 4 × 4 to 804 ± 197 on 8 × 8; the potential makes
+//! MALA's step four times shorter and its τ_int no shorter. (The generation no longer runs
+//! chains on a Gaussian coarsest model: it draws it exactly, [`ScaleSampling::exact`].)
 //! At β_c every test holds the 5 % bar (or 3 standard errors where a bin is noisier than that):
 //! at 32² with 500 fields (largest deviation 2.2 standard errors), at 64² with 1000 fields
 //! (with the refinement given generated coarse fields, 8 iterations, and tail walls: every bin
@@ -436,6 +438,7 @@ mod couplings;
 mod energies;
 mod error;
 mod fit;
+mod gaussian;
 pub mod io;
 mod local;
 mod model;

@@ -10,6 +10,7 @@ use wcrg_samplers::{DualAveraging, Mala, Tunable, diagnostics::integrated_time};
 use crate::coarse::CoarseKernel;
 use crate::energies::Conditioned;
 use crate::error::{Result, RgError};
+use crate::gaussian::exact_gaussian;
 use crate::local::LocalMala;
 use crate::model::WcrgModel;
 
@@ -28,7 +29,9 @@ pub struct SamplingConfig {
     /// [`DetailKernel::LocalSweeps`], MALA steps for [`DetailKernel::Mala`].
     pub steps: usize,
     /// Number of MALA chains of the coarsest field; sample `i` comes from chain
-    /// `i % coarse_chains`.
+    /// `i % coarse_chains`. (A Gaussian coarsest model is drawn exactly, without chains, and
+    /// ignores this, [`SamplingConfig::coarse_warmup`] and [`SamplingConfig::coarse_steps`]:
+    /// [`ScaleSampling::exact`].)
     pub coarse_chains: usize,
     /// Warm-up steps of each coarsest-field chain.
     pub coarse_warmup: usize,
@@ -193,6 +196,12 @@ pub struct ScaleSampling {
     /// one sample per chain, or when the statistic is constant.
     #[serde(default)]
     pub consecutive_correlation: Option<f64>,
+    /// Whether the coarsest field was drawn exactly rather than by Markov chains: a Gaussian
+    /// coarsest model ([`crate::CoarseModel::Gaussian`]) is a stationary Gaussian field, drawn
+    /// by FFT with every field independent (no chain, no thinning, no critical slowing down).
+    /// The step size is then 0 and the acceptance 1. Always false for the conditional scales.
+    #[serde(default)]
+    pub exact: bool,
 }
 
 /// Generated fields and per-scale sampling statistics.
@@ -205,7 +214,8 @@ pub struct Generated {
     /// The independence groups of the fields, for standard errors: `chains[i]` labels the
     /// Markov chain of the coarsest field that field `i` descends from ($i \bmod$
     /// [`SamplingConfig::coarse_chains`] for [`WcrgModel::sample`]; $i$ for
-    /// [`WcrgModel::sample_given`], where every field has its own chains). Fields of different
+    /// [`WcrgModel::sample_given`], where every field has its own chains, and for a Gaussian
+    /// coarsest field, drawn exactly field by field). Fields of different
     /// chains are independent; fields of one chain are correlated through their coarsest
     /// fields. Pass it to [`crate::Report::compare_grouped`].
     pub chains: Vec<usize>,
@@ -383,13 +393,16 @@ fn adapt_details<'a, F: Fn(usize) -> Result<(Conditioned<'a>, ArrayD<f64>)> + Sy
 }
 
 impl WcrgModel {
-    /// Generates fields coarse to fine: $x_J$ by MALA on $U_J$ (with sign flips), then for
-    /// $j = J, \dots, 1$ each $\bar x_j \mid x_j$ by MALA on $\bar E_j$ from unit white noise
+    /// Generates fields coarse to fine: $x_J$ by MALA on $U_J$ (with sign flips; a Gaussian
+    /// $U_J$ is drawn exactly instead, every field independent: [`ScaleSampling::exact`]), then
+    /// for $j = J, \dots, 1$ each $\bar x_j \mid x_j$ by MALA on $\bar E_j$ from unit white noise
     /// and $x_{j-1} = \gamma_j(G^\top x_j + \bar G^\top\bar x_j)$. Each scale's step size is
     /// adapted first on `adapt_chains` chains; every sample has its own random stream.
     ///
     /// # Errors
-    /// Zero samples or steps, an adaptation or sampling failure (e.g. every move rejected).
+    /// Zero samples or steps, an adaptation or sampling failure (e.g. every move rejected), a
+    /// Gaussian coarsest energy that is not positive definite ([`RgError::Sampling`], naming
+    /// its smallest eigenvalue).
     pub fn sample(&self, cfg: &SamplingConfig) -> Result<Generated> {
         self.sample_with_progress(cfg, None)
     }
@@ -431,30 +444,58 @@ impl WcrgModel {
             }
         };
 
-        // Coarsest field.
+        // Coarsest field: exact independent draws for a Gaussian model, else MALA chains.
         let shape = self.coarsest().field_shape().to_vec();
         let st = streams.child(1000);
-        let start = |c: usize| self.coarse_start(c);
-        let step = adapt(
-            |c| Ok((Mala::new(self.coarsest(), 0.05)?, start(c))),
-            cfg.adapt_chains,
-            cfg.adapt_steps,
-            cfg.target_acceptance,
-            st.child(1),
-        )?;
-        let (x, acc, div) = coarse_chains(self.coarsest(), step, cfg, &st, &shape, &start, &tick)?;
-        report.push(ScaleSampling {
-            level: levels,
-            coarsest: true,
-            step_size: step,
-            acceptance: acc,
-            support_rejections: div,
-            unconfined_samples: 0,
-            consecutive_correlation: consecutive_correlation(x.view(), cfg.coarse_chains.min(n)),
-        });
-        check_moves(&report, "the coarsest field")?;
+        let (x, chains) = if let Some(gaussian) = exact_gaussian(self.coarsest())? {
+            let draws = st.child(2);
+            let fields: Vec<ArrayD<f64>> = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let f = gaussian.sample(&mut draws.rng(i as u64));
+                    tick();
+                    f
+                })
+                .collect();
+            let views: Vec<_> = fields.iter().map(|f| f.view()).collect();
+            let x = ndarray::stack(Axis(0), &views).expect("one shape");
+            report.push(ScaleSampling {
+                level: levels,
+                coarsest: true,
+                step_size: 0.0,
+                acceptance: 1.0,
+                support_rejections: 0.0,
+                unconfined_samples: 0,
+                consecutive_correlation: None,
+                exact: true,
+            });
+            (x, n)
+        } else {
+            let start = |c: usize| self.coarse_start(c);
+            let step = adapt(
+                |c| Ok((Mala::new(self.coarsest(), 0.05)?, start(c))),
+                cfg.adapt_chains,
+                cfg.adapt_steps,
+                cfg.target_acceptance,
+                st.child(1),
+            )?;
+            let (x, acc, div) =
+                coarse_chains(self.coarsest(), step, cfg, &st, &shape, &start, &tick)?;
+            let chains = cfg.coarse_chains.min(n);
+            report.push(ScaleSampling {
+                level: levels,
+                coarsest: true,
+                step_size: step,
+                acceptance: acc,
+                support_rejections: div,
+                unconfined_samples: 0,
+                consecutive_correlation: consecutive_correlation(x.view(), chains),
+                exact: false,
+            });
+            check_moves(&report, "the coarsest field")?;
+            (x, chains)
+        };
         let fields = self.generate_details(x, (levels, to), cfg, &streams, &mut report, &tick)?;
-        let chains = cfg.coarse_chains.min(n);
         Ok(Generated {
             fields,
             scales: report,
@@ -603,6 +644,7 @@ impl WcrgModel {
                 support_rejections: stats.1,
                 unconfined_samples: unconfined.into_inner(),
                 consecutive_correlation: None,
+                exact: false,
             });
             check_moves(report, &format!("scale {}", j + 1))?;
             x = cond.split().merge_batch(x.view(), details.view())?;
@@ -674,7 +716,9 @@ impl WcrgModel {
     /// measuring with many more steps: each chain should cover several tens of τ, or Sokal's
     /// window underestimates it. At β_c, on an 8 × 8 coarsest field whose τ is about 3000
     /// steps, 8 chains of 50 000 steps gave 1549 ± 339 where 32 chains of 200 000 give
-    /// 2884 ± 276 (the crate docs' critical-slowing table).
+    /// 2884 ± 276 (the crate docs' critical-slowing table). For a Gaussian coarsest model it
+    /// still measures MALA, which [`WcrgModel::sample`] does not use there: its draws are exact
+    /// and independent ([`ScaleSampling::exact`]).
     ///
     /// # Errors
     /// As [`WcrgModel::mixing_times`].

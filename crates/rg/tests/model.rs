@@ -1313,3 +1313,152 @@ fn tail_walls_confine_the_conditional_potentials() {
     assert_eq!(older, cfg);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A Gaussian coarsest model is drawn exactly, not by chains: the report says so, every
+/// generated field is its own independence group, and the generated coarsest fields have the
+/// model's exact second moments — the mean square and the squared mean (the slowest statistic
+/// of a chain), against the inverse of the couplings' dense matrix (Gauss–Jordan) — within 4
+/// standard errors of independent fields. The draws are the same for any number of threads, and
+/// couplings edited into an indefinite form are an error that names the cause.
+#[test]
+fn a_gaussian_coarsest_field_is_drawn_exactly_and_independently() {
+    let data = modulated_data(200, 31);
+    let m = WcrgModel::fit(&one_scale_config(), data.view()).unwrap();
+    let n = 400;
+    let cfg = SamplingConfig::new(n, 9).steps(5).adapt_steps(50);
+    let g = m.sample(&cfg).unwrap();
+    let top = &g.scales[0];
+    assert!(top.coarsest && top.exact && top.consecutive_correlation.is_none());
+    assert_eq!((top.step_size, top.acceptance), (0.0, 1.0));
+    assert!(!g.scales[1].exact);
+    assert_eq!(g.chains, (0..n).collect::<Vec<_>>());
+
+    // The exact covariance K⁻¹ of the 16 × 16 coarsest field.
+    let d = 256;
+    let mut ws = Workspace::new();
+    let mut a: Vec<Vec<f64>> = (0..d)
+        .map(|i| {
+            let mut e = ArrayD::zeros(IxDyn(&[16, 16]));
+            e.as_slice_mut().unwrap()[i] = 1.0;
+            let mut grad = ArrayD::zeros(IxDyn(&[16, 16]));
+            m.coarsest()
+                .energy_and_gradient(e.view(), grad.view_mut(), &mut ws);
+            let mut row = grad.into_raw_vec_and_offset().0;
+            row.extend((0..d).map(|j| f64::from(u8::from(i == j))));
+            row
+        })
+        .collect();
+    for c in 0..d {
+        let p = (c..d)
+            .max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs()))
+            .unwrap();
+        a.swap(c, p);
+        let pivot = a[c][c];
+        a[c].iter_mut().for_each(|v| *v /= pivot);
+        let row = a[c].clone();
+        for (r, other) in a.iter_mut().enumerate() {
+            if r != c {
+                let f = other[c];
+                other.iter_mut().zip(&row).for_each(|(v, p)| *v -= f * p);
+            }
+        }
+    }
+    let mean_square = (0..d).map(|i| a[i][d + i]).sum::<f64>() / d as f64;
+    let squared_mean = a.iter().flat_map(|r| &r[d..]).sum::<f64>() / (d * d) as f64;
+
+    let coarse = m.decompose(g.fields.view()).unwrap().0.pop().unwrap();
+    let per_field = |f: fn(ndarray::ArrayViewD<'_, f64>) -> f64| -> (f64, f64) {
+        let v: Vec<f64> = coarse.outer_iter().map(f).collect();
+        let mean = v.iter().sum::<f64>() / n as f64;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (mean, (var / n as f64).sqrt())
+    };
+    let (ms, ms_se) = per_field(|x| x.iter().map(|v| v * v).sum::<f64>() / 256.0);
+    let (sm, sm_se) = per_field(|x| x.mean().unwrap().powi(2));
+    println!(
+        "mean square {ms} ± {ms_se} vs {mean_square}; squared mean {sm} ± {sm_se} vs {squared_mean}"
+    );
+    assert!((ms - mean_square).abs() < 4.0 * ms_se, "mean square");
+    assert!((sm - squared_mean).abs() < 4.0 * sm_se, "squared mean");
+
+    let small = SamplingConfig::new(6, 2).steps(5).adapt_steps(50);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| m.sample(&small).unwrap().fields)
+    };
+    assert_eq!(run(1), run(2));
+
+    // The coarsest couplings made indefinite: the self-coupling negated.
+    let dir = std::env::temp_dir().join(format!("wcrg-gaussian-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.json");
+    m.save(&path).unwrap();
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let list = value["model"]["coarsest"]["couplings"]["couplings"]
+        .as_array_mut()
+        .unwrap();
+    let own = list
+        .iter_mut()
+        .find(|c| c["shift"] == serde_json::json!([0, 0]))
+        .unwrap();
+    let theta = own["theta"].as_f64().unwrap();
+    assert!(theta > 0.0);
+    own["theta"] = serde_json::json!(-theta);
+    std::fs::write(&path, serde_json::to_string(&value).unwrap()).unwrap();
+    match WcrgModel::load(&path).unwrap().sample(&small) {
+        Err(RgError::Sampling { detail, .. }) => {
+            assert!(detail.contains("not positive definite"), "{detail}")
+        }
+        other => panic!("{:?}", other.map(|g| g.scales)),
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A Gaussian coarsest model is fitted without the maximum-likelihood refinement, which it does
+/// not need: its score-matching couplings $K$ already are the inverse of the data's stationary
+/// covariance $\bar C$ (the maximum-likelihood answer within the all-pairs family), so
+/// $K\bar c = \delta_0$ for the autocovariance field $\bar c(s) = \langle x(u)\,x(u+s)\rangle$ of
+/// the data's coarsest fields, to the ridge's precision.
+#[test]
+fn a_gaussian_coarsest_fit_is_the_inverse_of_the_data_covariance() {
+    // φ⁴ at β = 0.8: a 4 × 4 coarsest field with strong correlations between its sites.
+    let cfg = config().coarse_model(wcrg_rg::CoarseModel::Gaussian);
+    assert!(cfg.coarse_ml_iterations > 0);
+    let m = WcrgModel::fit(&cfg, data().view()).unwrap();
+    assert!(m.coarsest_fit().refinement.is_none());
+    let coarse = m.decompose(data().view()).unwrap().0.pop().unwrap();
+    let (n, side) = (coarse.shape()[0], coarse.shape()[1]);
+    let mut c = ArrayD::zeros(IxDyn(&[side, side]));
+    for f in coarse.outer_iter() {
+        for ((sy, sx), v) in c
+            .view_mut()
+            .into_dimensionality::<ndarray::Ix2>()
+            .unwrap()
+            .indexed_iter_mut()
+        {
+            let mut acc = 0.0;
+            for uy in 0..side {
+                for ux in 0..side {
+                    acc += f[[uy, ux]] * f[[(uy + sy) % side, (ux + sx) % side]];
+                }
+            }
+            *v += acc / (n * side * side) as f64;
+        }
+    }
+    let mut kc = ArrayD::zeros(IxDyn(&[side, side]));
+    m.coarsest()
+        .energy_and_gradient(c.view(), kc.view_mut(), &mut Workspace::new());
+    kc[[0, 0]] -= 1.0;
+    let worst = kc.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    // (The neighbours' covariance, for scale: not small.)
+    println!(
+        "K c - δ: {worst:e}; c(0, 1) / c(0, 0) = {}",
+        c[[0, 1]] / c[[0, 0]]
+    );
+    assert!(c[[0, 1]] > 0.3 * c[[0, 0]]);
+    assert!(worst < 1e-6, "K c - δ: {worst:e}");
+}
