@@ -175,32 +175,7 @@ fn gaussian_check(stiff: bool) {
         b.view_mut(),
         &mut ws,
     );
-    // Gauss–Jordan inverse (d = 48).
-    let mut a = k.clone();
-    let mut inv: Vec<Vec<f64>> = (0..d)
-        .map(|i| (0..d).map(|j| f64::from(u8::from(i == j))).collect())
-        .collect();
-    for col in 0..d {
-        let piv = (col..d)
-            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
-            .unwrap();
-        a.swap(col, piv);
-        inv.swap(col, piv);
-        let p = a[col][col];
-        for j in 0..d {
-            a[col][j] /= p;
-            inv[col][j] /= p;
-        }
-        for r in 0..d {
-            if r != col {
-                let f = a[r][col];
-                for j in 0..d {
-                    a[r][j] -= f * a[col][j];
-                    inv[r][j] -= f * inv[col][j];
-                }
-            }
-        }
-    }
+    let inv = support::linalg::inverse(&k);
     let bv: Vec<f64> = b.iter().copied().collect();
     let mean: Vec<f64> = (0..d)
         .map(|i| -(0..d).map(|j| inv[i][j] * bv[j]).sum::<f64>())
