@@ -102,6 +102,14 @@ pub struct WcrgConfig {
     /// number of training fields (about 45 s at 8 × 8 on 2 cores).
     #[serde(default = "default_coarse_ml_steps")]
     pub coarse_ml_steps: usize,
+    /// The Markov kernel of the coarsest-field chains in the fit: the refinement's persistent
+    /// chains, whose [`WcrgConfig::coarse_ml_steps`] then count gradient evaluations (leapfrog
+    /// steps under HMC), and the coarsest chains that generate coarse fields for
+    /// [`WcrgConfig::marginal_ml_iterations`]. MALA by default (files written before this field
+    /// existed read as MALA). With [`CoarseKernel::hmc`](crate::CoarseKernel::hmc) a quarter of
+    /// the default `coarse_ml_steps` gives moments as good (measured in the crate docs).
+    #[serde(default)]
+    pub coarse_kernel: crate::CoarseKernel,
     /// Newton iterations of maximum likelihood refining the score-matching fit of each
     /// conditional energy $\bar E_j$ with $j \ge$ `conditional_ml_from`, given the data's coarse
     /// fields (0, the default: score matching only; files written before this field existed
@@ -219,6 +227,7 @@ impl Default for WcrgConfig {
             symmetric: false,
             coarse_ml_iterations: 30,
             coarse_ml_steps: default_coarse_ml_steps(),
+            coarse_kernel: crate::CoarseKernel::Mala,
             conditional_ml_iterations: 0,
             conditional_ml_sweeps: default_conditional_ml_sweeps(),
             conditional_ml_chains: default_conditional_ml_chains(),
@@ -234,6 +243,12 @@ impl WcrgConfig {
     /// Sets the wavelet.
     pub fn wavelet(mut self, name: &str) -> Self {
         self.wavelet = name.into();
+        self
+    }
+    /// Sets the Markov kernel of the fit's coarsest-field chains
+    /// ([`WcrgConfig::coarse_kernel`]).
+    pub fn coarse_kernel(mut self, kernel: crate::CoarseKernel) -> Self {
+        self.coarse_kernel = kernel;
         self
     }
     /// Sets the side of the coarsest field.
@@ -871,6 +886,7 @@ pub(crate) fn fit_coarsest(
             None => energy,
         })
     };
+    cfg.coarse_kernel.check()?;
     if cfg.coarse_ml_iterations > 0 && cfg.coarse_ml_steps < 100 {
         return Err(wcrg_core::Error::InvalidParameter {
             name: "coarse_ml_steps".into(),
@@ -890,6 +906,7 @@ pub(crate) fn fit_coarsest(
             &build,
             x,
             (cfg.coarse_ml_iterations, cfg.coarse_ml_steps),
+            cfg.coarse_kernel,
             cfg.seed,
         )?;
         (t, Some(r), starts)

@@ -68,13 +68,13 @@ pub(crate) fn exact_gaussian(energy: &FieldEnergy) -> Result<Option<GaussianFiel
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{Coupling, Couplings, Potential};
 
     /// A Gaussian energy on a 4 × 6 field (not square, so that a swapped axis shows): a
     /// self-coupling and couplings along both axes and a diagonal.
-    fn energy(diagonal: f64) -> FieldEnergy {
+    pub(crate) fn energy(diagonal: f64) -> FieldEnergy {
         let c = |shift: [isize; 2], theta: f64| Coupling {
             c: 0,
             d: 0,

@@ -131,7 +131,8 @@ impl WcrgModel {
             // so far. The coarsest fields are generated once (the refinement leaves U_J as it
             // is), then for each scale j only the scales down to x_{j-1}.
             let cfg =
-                SamplingConfig::new(config.conditional_ml_chains, config.seed.wrapping_add(200));
+                SamplingConfig::new(config.conditional_ml_chains, config.seed.wrapping_add(200))
+                    .coarse_kernel(config.coarse_kernel);
             let coarsest = model.sample_down_to(&cfg, levels + 1, None)?.fields;
             for level in (config.marginal_ml_from.max(1)..=levels).rev() {
                 let generated = model.sample_from_coarsest(coarsest.view(), &cfg, level)?;

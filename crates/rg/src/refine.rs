@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wcrg_core::rng::Streams;
 use wcrg_core::{Energy, Features, Sampler, Workspace};
 
-use crate::coarse::CoarseKernel;
+use crate::coarse::{CoarseKernel, CoarseMoves};
 use crate::energies::{ConditionalEnergy, Conditioned, FieldEnergy};
 use crate::error::{Result, RgError};
 use crate::local::LocalMala;
@@ -74,9 +74,14 @@ pub(crate) fn refine<F: Features + ?Sized>(
     theta0: Array1<f64>,
     build: &(dyn Fn(&[f64]) -> Result<FieldEnergy> + Sync),
     data: ArrayView3<'_, f64>,
-    (iterations, steps): (usize, usize),
+    (iterations, gradients): (usize, usize),
+    kind: CoarseKernel,
     seed: u64,
 ) -> Result<(Array1<f64>, Refinement, Vec<Vec<f64>>)> {
+    // Moves per chain and iteration: MALA steps, or HMC trajectories of the same gradient
+    // evaluations in all.
+    let steps = kind.moves(gradients);
+    let target = kind.target_acceptance(0.6);
     let k = features.len();
     let n = data.shape()[0];
     let mean_phi = |fields: &[ArrayD<f64>]| -> (Array1<f64>, Array2<f64>) {
@@ -105,7 +110,10 @@ pub(crate) fn refine<F: Features + ?Sized>(
     let radius = TRUST_RADIUS_PER_SITE * ((data.shape()[1] * data.shape()[2]) as f64).sqrt();
     let mut theta = theta0;
     let mut history: Vec<Array1<f64>> = Vec::new();
-    let mut step = 0.1;
+    let mut step = match kind {
+        CoarseKernel::Mala => 0.1,
+        _ => 2.0 * kind.initial_step(),
+    };
     let mut mismatch = f64::INFINITY;
     let mut shortened_steps = 0;
     for it in 0..iterations {
@@ -118,7 +126,7 @@ pub(crate) fn refine<F: Features + ?Sized>(
             .map(|(c, x0)| {
                 let mut ws = Workspace::new();
                 let mut rng = streams.rng((it * chains + c) as u64);
-                let kernel = CoarseKernel::new(&energy, step)?;
+                let kernel = CoarseMoves::new(&energy, kind, step)?;
                 let mut state = kernel.init(x0.clone(), &mut ws)?;
                 let mut draws = Vec::new();
                 let mut acc = 0.0;
@@ -145,8 +153,8 @@ pub(crate) fn refine<F: Features + ?Sized>(
             draws.extend(d);
             acc += a / chains as f64;
         }
-        // Keep the MALA acceptance near 0.6.
-        step *= (1.0 + (acc - 0.6)).clamp(0.5, 1.5);
+        // Keep the acceptance near its target (0.6 for MALA).
+        step *= (1.0 + (acc - target)).clamp(0.5, 1.5);
         let (model_mean, cov) = mean_phi(&draws);
         let diff = &model_mean - &data_mean;
         mismatch = max_mismatch(&diff, &cov);
@@ -598,7 +606,16 @@ mod tests {
         };
         let mut theta0 = Array1::zeros(shifts.len());
         theta0[0] = 1.0;
-        let err = refine(&features, theta0, &build, data.view(), (20, 200), 1).unwrap_err();
+        let err = refine(
+            &features,
+            theta0,
+            &build,
+            data.view(),
+            (20, 200),
+            CoarseKernel::Mala,
+            1,
+        )
+        .unwrap_err();
         let msg = err.to_string();
         assert!(
             matches!(err, RgError::Sampling { .. })

@@ -7,7 +7,7 @@ use wcrg_core::rng::Streams;
 use wcrg_core::{Energy, Sampler, Workspace};
 use wcrg_samplers::{DualAveraging, Mala, Tunable, diagnostics::integrated_time};
 
-use crate::coarse::CoarseKernel;
+use crate::coarse::{CoarseKernel, CoarseMoves};
 use crate::energies::Conditioned;
 use crate::error::{Result, RgError};
 use crate::gaussian::exact_gaussian;
@@ -28,14 +28,20 @@ pub struct SamplingConfig {
     /// Transitions per sample at each conditional scale: sweeps for
     /// [`DetailKernel::LocalSweeps`], MALA steps for [`DetailKernel::Mala`].
     pub steps: usize,
-    /// Number of MALA chains of the coarsest field; sample `i` comes from chain
+    /// Number of Markov chains of the coarsest field; sample `i` comes from chain
     /// `i % coarse_chains`. (A Gaussian coarsest model is drawn exactly, without chains, and
     /// ignores this, [`SamplingConfig::coarse_warmup`] and [`SamplingConfig::coarse_steps`]:
     /// [`ScaleSampling::exact`].)
     pub coarse_chains: usize,
-    /// Warm-up steps of each coarsest-field chain.
+    /// The coarsest-field chains' Markov kernel (MALA by default; files written before this
+    /// field existed read as MALA).
+    #[serde(default)]
+    pub coarse_kernel: CoarseKernel,
+    /// Warm-up of each coarsest-field chain, in gradient evaluations (MALA steps; HMC runs
+    /// `coarse_warmup / leapfrog_steps` trajectories).
     pub coarse_warmup: usize,
-    /// MALA steps between two samples of a coarsest-field chain, per 64 sites of the coarsest
+    /// Gradient evaluations (MALA steps; HMC runs `coarse_steps / leapfrog_steps`
+    /// trajectories) between two samples of a coarsest-field chain, per 64 sites of the coarsest
     /// field (a 16 × 16 field takes 4 times as many, a 4 × 4 one as many as 8 × 8;
     /// [`SamplingConfig::coarse_thinning`]). The default, 3000, is about the integrated
     /// autocorrelation time of an 8 × 8 coarsest field at β_c, the largest over its energy, its
@@ -111,6 +117,7 @@ impl Default for SamplingConfig {
             kernel: DetailKernel::LocalSweeps,
             steps: 50,
             coarse_chains: 128,
+            coarse_kernel: CoarseKernel::Mala,
             coarse_warmup: 5000,
             coarse_steps: 3000,
             adapt_steps: 300,
@@ -152,13 +159,22 @@ impl SamplingConfig {
         self.coarse_steps = thin;
         self
     }
+    /// Sets the coarsest-field chains' Markov kernel. The thinning and warm-up count gradient
+    /// evaluations whatever the kernel: with [`CoarseKernel::hmc`], whose chains mix in about
+    /// a quarter of MALA's gradient evaluations on a critical coarsest field, a quarter of the
+    /// default thinning keeps consecutive samples as independent (see the crate docs).
+    pub fn coarse_kernel(mut self, kernel: CoarseKernel) -> Self {
+        self.coarse_kernel = kernel;
+        self
+    }
     /// Sets the adaptation steps.
     pub fn adapt_steps(mut self, n: usize) -> Self {
         self.adapt_steps = n;
         self
     }
-    /// MALA steps between two samples of a coarsest-field chain on a coarsest field of `sites`
-    /// sites: [`SamplingConfig::coarse_steps`] per 64 sites, at least `coarse_steps`.
+    /// Gradient evaluations (MALA steps) between two samples of a coarsest-field chain on a
+    /// coarsest field of `sites` sites: [`SamplingConfig::coarse_steps`] per 64 sites, at least
+    /// `coarse_steps`.
     pub fn coarse_thinning(&self, sites: usize) -> usize {
         self.coarse_steps * (sites / 64).max(1)
     }
@@ -353,6 +369,39 @@ fn adapt<S: Sampler + Tunable, F: Fn(usize) -> Result<(S, ArrayD<f64>)> + Sync>(
     Ok((log_sum / chains as f64).exp())
 }
 
+/// The coarsest chains' step size: [`adapt`] of MALA (without the sign flips) to
+/// `cfg.target_acceptance`, or of HMC to [`crate::HMC_TARGET_ACCEPTANCE`], over `cfg.adapt_steps`
+/// moves per phase.
+fn adapt_coarse(
+    energy: &crate::FieldEnergy,
+    cfg: &SamplingConfig,
+    start: &(dyn Fn(usize) -> ArrayD<f64> + Sync),
+    streams: Streams,
+) -> Result<f64> {
+    let kind = cfg.coarse_kernel;
+    match kind {
+        CoarseKernel::Mala => adapt(
+            |c| Ok((Mala::new(energy, kind.initial_step())?, start(c))),
+            cfg.adapt_chains,
+            cfg.adapt_steps,
+            cfg.target_acceptance,
+            streams,
+        ),
+        _ => adapt(
+            |c| {
+                Ok((
+                    CoarseMoves::new(energy, kind, kind.initial_step())?,
+                    start(c),
+                ))
+            },
+            cfg.adapt_chains,
+            cfg.adapt_steps,
+            kind.target_acceptance(cfg.target_acceptance),
+            streams,
+        ),
+    }
+}
+
 /// [`adapt`] for a conditional law under `kernel`, chains started from `start(c)`.
 /// `steps` MALA steps or `sweeps` sweeps per phase, by the kernel.
 fn adapt_details<'a, F: Fn(usize) -> Result<(Conditioned<'a>, ArrayD<f64>)> + Sync>(
@@ -472,13 +521,7 @@ impl WcrgModel {
             (x, n)
         } else {
             let start = |c: usize| self.coarse_start(c);
-            let step = adapt(
-                |c| Ok((Mala::new(self.coarsest(), 0.05)?, start(c))),
-                cfg.adapt_chains,
-                cfg.adapt_steps,
-                cfg.target_acceptance,
-                st.child(1),
-            )?;
+            let step = adapt_coarse(self.coarsest(), cfg, &start, st.child(1))?;
             let (x, acc, div) =
                 coarse_chains(self.coarsest(), step, cfg, &st, &shape, &start, &tick)?;
             let chains = cfg.coarse_chains.min(n);
@@ -705,7 +748,7 @@ impl WcrgModel {
             out.push(measure(run, chains, step, j + 1, false)?);
         }
         let xj = fields.last().expect("coarsest");
-        out.push(self.coarsest_tau(xj.view(), chains, steps, &streams)?);
+        out.push(self.coarsest_tau(xj.view(), chains, steps, &streams, CoarseKernel::Mala)?);
         Ok(out)
     }
 
@@ -732,38 +775,81 @@ impl WcrgModel {
         check_mixing(data, chains, steps)?;
         let (fields, _) = self.decompose(data)?;
         let xj = fields.last().expect("coarsest");
-        self.coarsest_tau(xj.view(), chains, steps, &Streams::new(seed))
+        self.coarsest_tau(
+            xj.view(),
+            chains,
+            steps,
+            &Streams::new(seed),
+            CoarseKernel::Mala,
+        )
     }
 
-    /// τ_int of MALA on the coarsest energy, `chains` chains started at the fields `xj`.
+    /// [`WcrgModel::coarsest_mixing_time`] of the coarsest-field kernel `kernel`, run for
+    /// `gradients` gradient evaluations per chain (`gradients / leapfrog_steps` trajectories
+    /// under HMC), τ_int in gradient evaluations, so that kernels compare at equal cost.
+    /// Every 10 moves the chains propose the sign flip, as the generation's and the
+    /// refinement's do; none of the three observables changes under it on an even energy. MALA
+    /// ([`CoarseKernel::Mala`]) is [`WcrgModel::coarsest_mixing_time`] itself: the same chains,
+    /// without the flips.
+    ///
+    /// # Errors
+    /// As [`WcrgModel::mixing_times`]; HMC without leapfrog steps.
+    pub fn coarsest_mixing_time_with(
+        &self,
+        data: ArrayView3<'_, f64>,
+        chains: usize,
+        gradients: usize,
+        seed: u64,
+        kernel: CoarseKernel,
+    ) -> Result<MixingTime> {
+        kernel.check()?;
+        check_mixing(data, chains, kernel.moves(gradients))?;
+        let (fields, _) = self.decompose(data)?;
+        let xj = fields.last().expect("coarsest");
+        self.coarsest_tau(xj.view(), chains, gradients, &Streams::new(seed), kernel)
+    }
+
+    /// τ_int (gradient evaluations) of `kernel` on the coarsest energy, `chains` chains of
+    /// `gradients` gradient evaluations started at the fields `xj`.
     fn coarsest_tau(
         &self,
         xj: ArrayViewD<'_, f64>,
         chains: usize,
-        steps: usize,
+        gradients: usize,
         streams: &Streams,
+        kernel: CoarseKernel,
     ) -> Result<MixingTime> {
-        let cfg = SamplingConfig::default();
+        let mut cfg = SamplingConfig::default().coarse_kernel(kernel);
+        cfg.adapt_chains = cfg.adapt_chains.min(chains);
         let st = streams.child(1000);
-        let start = |c: usize| {
-            Ok((
-                Mala::new(self.coarsest(), 0.05)?,
-                xj.index_axis(Axis(0), c).to_owned(),
-            ))
-        };
-        let step = adapt(
-            start,
-            cfg.adapt_chains.min(chains),
-            cfg.adapt_steps,
-            cfg.target_acceptance,
-            st.child(1),
-        )?;
+        let start = |c: usize| xj.index_axis(Axis(0), c).to_owned();
+        let step = adapt_coarse(self.coarsest(), &cfg, &start, st.child(1))?;
+        let per_move = kernel.gradients_per_move() as f64;
+        let moves = kernel.moves(gradients);
         let run = |c: usize| -> Result<(f64, f64)> {
-            let x0 = xj.index_axis(Axis(0), c).to_owned();
             let mut ws = Workspace::new();
             let mut rng = st.rng(c as u64);
-            let r = run_mala(self.coarsest(), step, x0, steps, &mut rng, &mut ws, true);
-            tau_of(r, steps)
+            let r = match kernel {
+                CoarseKernel::Mala => run_mala(
+                    self.coarsest(),
+                    step,
+                    start(c),
+                    moves,
+                    &mut rng,
+                    &mut ws,
+                    true,
+                ),
+                _ => run_chain(
+                    &CoarseMoves::new(self.coarsest(), kernel, step)?,
+                    start(c),
+                    moves,
+                    &mut rng,
+                    &mut ws,
+                    true,
+                    |_, i| f64::from(u8::from(i.divergent)),
+                ),
+            };
+            tau_of(r, moves).map(|(tau, acc)| (tau * per_move, acc))
         };
         measure(run, chains, step, self.levels(), true)
     }
@@ -870,6 +956,7 @@ fn check_config(cfg: &SamplingConfig) -> Result<()> {
         }
         .into());
     }
+    cfg.coarse_kernel.check()?;
     Ok(())
 }
 
@@ -929,13 +1016,16 @@ fn coarse_chains(
     let chains = cfg.coarse_chains.min(n);
     let per_chain: Vec<usize> = (0..chains).map(|c| (n - c).div_ceil(chains)).collect();
     let sites: usize = shape.iter().product();
-    let thin = cfg.coarse_thinning(sites);
+    let (thin, warmup) = (
+        cfg.coarse_kernel.moves(cfg.coarse_thinning(sites)),
+        cfg.coarse_kernel.moves(cfg.coarse_warmup),
+    );
     let runs: Vec<ChainRun> = (0..chains)
         .into_par_iter()
         .map(|c| {
             let mut ws = Workspace::new();
             let mut rng = streams.rng(c as u64);
-            let kernel = CoarseKernel::new(energy, step)?;
+            let kernel = CoarseMoves::new(energy, cfg.coarse_kernel, step)?;
             let mut state = kernel.init(start(c), &mut ws)?;
             let (mut acc, mut div, mut total) = (0, 0, 0);
             let mut step_once = |state: &mut _, count: bool, ws: &mut Workspace, rng: &mut _| {
@@ -946,7 +1036,7 @@ fn coarse_chains(
                     total += 1;
                 }
             };
-            for _ in 0..cfg.coarse_warmup {
+            for _ in 0..warmup {
                 step_once(&mut state, false, &mut ws, &mut rng);
             }
             let mut out = Vec::with_capacity(per_chain[c]);
