@@ -52,6 +52,8 @@ cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--
     [--symmetric true|false]
     [--coarse-ml-iterations 30] [--coarse-ml-steps 8000] [--difference-bumps 12]
     [--coarse-gaussian false] [--coarse-kernel mala|hmc]
+    (hmc: the unset --coarse-ml-steps and --coarse-thinning default to 1/4 of MALA's up to an
+    8 x 8 coarsest field, 1/2 beyond)
     [--conditional-difference-bumps 0] [--conditional-difference-from 2]
     [--conditional-ml-iterations 0] [--conditional-ml-from 2]
     [--marginal-ml-iterations 0] [--marginal-ml-from 1]
@@ -121,12 +123,9 @@ fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
         .symmetric(args.get("symmetric", ground_truth)?);
     config.seed = args.get("fit-seed", config.seed)?;
     config.coarse_ml_iterations = args.get("coarse-ml-iterations", config.coarse_ml_iterations)?;
-    // HMC's coarsest chains mix in about a quarter of MALA's gradient evaluations.
+    // (Under HMC the default is shortened once the coarsest side is known: `hmc_budgets`.)
     config.coarse_kernel = coarse_kernel;
-    config.coarse_ml_steps = args.get(
-        "coarse-ml-steps",
-        config.coarse_ml_steps / coarse_kernel_saving(coarse_kernel),
-    )?;
+    config.coarse_ml_steps = args.get("coarse-ml-steps", config.coarse_ml_steps)?;
     // The coarsest field's two-site potential: `--difference-bumps 0` leaves it out.
     if let CoarseModel::TwoSite {
         bumps,
@@ -171,14 +170,28 @@ fn coarse_kernel(args: &Flags) -> Res<CoarseKernel> {
     }
 }
 
-/// By how much the coarsest chains' default budgets (the thinning and the refinement's steps,
-/// in gradient evaluations) shrink under `kernel`: 4 for HMC, whose τ_int of the coarsest
-/// field's squared mean is 650 gradient evaluations on the demo's model against MALA's 3000.
-fn coarse_kernel_saving(kernel: CoarseKernel) -> usize {
-    match kernel {
-        CoarseKernel::Mala => 1,
-        _ => 4,
+/// Under HMC, the coarsest chains' budgets that no flag sets (the refinement's steps and the
+/// generation's thinning, in gradient evaluations) shrink by what HMC saves on a coarsest field
+/// of side `side`: τ_int of its squared mean at β_c is 3043 ± 360 gradient evaluations under MALA
+/// and about 650 under HMC on 8 × 8 (the demo's), 9050 ± 657 and 4250 ± 431 on 16 × 16 (128²),
+/// so a quarter up to 8 × 8 and a half beyond.
+fn hmc_budgets(
+    args: &Flags,
+    side: usize,
+    config: &mut WcrgConfig,
+    sampling: &mut SamplingConfig,
+) -> Res<()> {
+    if config.coarse_kernel == CoarseKernel::Mala {
+        return Ok(());
     }
+    let saving = if side <= 8 { 4 } else { 2 };
+    if args.opt::<usize>("coarse-ml-steps")?.is_none() {
+        config.coarse_ml_steps /= saving;
+    }
+    if args.opt::<usize>("coarse-thinning")?.is_none() {
+        sampling.coarse_steps /= saving;
+    }
+    Ok(())
 }
 
 /// Runs the example with the command-line arguments `argv` (program name excluded).
@@ -219,10 +232,7 @@ fn run(argv: Vec<String>) -> Res<()> {
     // Gradient evaluations (MALA steps) per 64 coarsest sites between two samples of a
     // coarsest chain.
     sampling = sampling.coarse_kernel(config.coarse_kernel);
-    sampling.coarse_steps = args.get(
-        "coarse-thinning",
-        sampling.coarse_steps / coarse_kernel_saving(config.coarse_kernel),
-    )?;
+    sampling.coarse_steps = args.get("coarse-thinning", sampling.coarse_steps)?;
     if sampling.coarse_steps == 0 {
         return Err(
             "--coarse-thinning 0: a coarsest chain needs at least 1 step between samples".into(),
@@ -276,7 +286,9 @@ fn run(argv: Vec<String>) -> Res<()> {
         )
         .into());
     }
-    let config = config.coarsest(coarsest.unwrap_or((field[0].min(field[1]) / 8).max(4)));
+    let side = coarsest.unwrap_or((field[0].min(field[1]) / 8).max(4));
+    let mut config = config.coarsest(side);
+    hmc_budgets(&args, side, &mut config, &mut sampling)?;
 
     let t = Instant::now();
     let model = match &model_path {

@@ -6,22 +6,25 @@
 //! cargo run --release -p wcrg-rg --example critical_slowing -- [--sizes 16,32,64,128]
 //!     [--beta 0.922] [--n 500] [--steps 5000] [--direct-steps 100000] [--out wcrg-slowing]
 //!     [--kernel local|mala] [--coarsest M] [--coarse-steps 200000] [--coarse-chains 32]
-//!     [--tail-walls false] [--marginal-ml-iterations 0]
+//!     [--tail-walls false] [--marginal-ml-iterations 0] [--coarse-kernel mala|hmc]
 //! ```
 //!
 //! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's sampler
 //! (`local`: sweeps of single-site Langevin moves, the default; `mala`: global MALA steps) started
 //! at data (largest over the energy, the squared mean and the mean square of the state; 8 chains of
 //! `--steps` transitions per conditional scale; `--coarse-chains` chains, at most `--n`, of
-//! `--coarse-steps` MALA steps for the coarsest field, whose τ is hundreds to thousands of
-//! steps, each chain tens of τ long; `--coarsest M` fixes the coarsest side instead of the
-//! default L/8), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps) on
-//! the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
+//! `--coarse-steps` gradient evaluations (MALA steps) for the coarsest field, whose τ is hundreds
+//! to thousands of steps, each chain tens of τ long; `--coarsest M` fixes the coarsest side instead
+//! of the default L/8), and τ_int of the squared magnetisation for MALA and HMC (10 leapfrog steps)
+//! on the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
 //! and 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
 //! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and
 //! `tau.png` (log–log). `--tail-walls` and `--marginal-ml-iterations` set the fit's
-//! [`WcrgConfig::tail_walls`] and [`WcrgConfig::marginal_ml_iterations`] (1024 generated fields
-//! per scale), so that the recommended configuration's samplers can be measured too.
+//! [`WcrgConfig::tail_walls`] and [`WcrgConfig::marginal_ml_iterations`] (1024 generated fields per
+//! scale), so that the recommended configuration's samplers can be measured too. `--coarse-kernel
+//! hmc` runs the coarsest field's chains (fit, τ and generation) by HMC with 10 leapfrog steps
+//! ([`wcrg_rg::CoarseKernel::hmc`]); its τ is then counted in gradient evaluations (leapfrog
+//! steps), as MALA's steps are, so the two compare at equal cost.
 
 use std::time::Instant;
 
@@ -31,7 +34,7 @@ use wcrg_core::rng::Streams;
 use wcrg_core::{Sampler, Workspace};
 use wcrg_energy_models::Phi4;
 use wcrg_rg::plots::Series;
-use wcrg_rg::{DetailKernel, SamplingConfig, WcrgConfig, WcrgModel};
+use wcrg_rg::{CoarseKernel, DetailKernel, SamplingConfig, WcrgConfig, WcrgModel};
 use wcrg_samplers::diagnostics::integrated_time;
 use wcrg_samplers::{Hmc, Mala, Phi4GroundTruth, RunConfig, Tunable, run_chains_adapted};
 
@@ -71,6 +74,7 @@ fn run() -> Res<()> {
         "coarse-chains",
         "tail-walls",
         "marginal-ml-iterations",
+        "coarse-kernel",
         "out",
     ];
     let Some(f) = Flags::parse(std::env::args().skip(1), &known)? else {
@@ -96,13 +100,19 @@ fn run() -> Res<()> {
     };
     // 0: the default coarsest side (L/8, at least 4), which grows with L.
     let coarsest: usize = f.get("coarsest", 0)?;
-    // MALA steps of the coarsest field's chains (its τ is tens of times a conditional scale's).
+    // Gradient evaluations (MALA steps) of the coarsest field's chains (its τ is tens of times a
+    // conditional scale's).
     // Each chain must cover tens of τ: 8 chains of 50 000 steps underestimate τ up to 3× on
     // 8 × 8 and 16 × 16 fields.
     let coarse_steps: usize = f.get("coarse-steps", 200_000)?;
     let coarse_chains: usize = f.get("coarse-chains", 32)?;
     let walls: bool = f.get("tail-walls", false)?;
     let marginal: usize = f.get("marginal-ml-iterations", 0)?;
+    let coarse_kernel = match f.get("coarse-kernel", "mala".to_string())?.as_str() {
+        "mala" => CoarseKernel::Mala,
+        "hmc" => CoarseKernel::hmc(),
+        k => return Err(format!("--coarse-kernel {k}: expected mala or hmc").into()),
+    };
     let out: std::path::PathBuf = f.get("out", "wcrg-slowing".into())?;
     std::fs::create_dir_all(&out)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
@@ -116,17 +126,30 @@ fn run() -> Res<()> {
             .into_dimensionality::<Ix3>()?;
         let mut config = WcrgConfig::default().symmetric(true).tail_walls(walls);
         config.marginal_ml_iterations = marginal;
+        config = config.coarse_kernel(coarse_kernel);
         if coarsest > 0 {
             config = config.coarsest(coarsest);
         }
         let model = WcrgModel::fit(&config, data.view())?;
         let mut taus = model.mixing_times(data.view(), 8, steps, 1, kernel)?;
         if let Some(last) = taus.last_mut() {
-            *last = model.coarsest_mixing_time(data.view(), coarse_chains, coarse_steps, 1)?;
+            *last = model.coarsest_mixing_time_with(
+                data.view(),
+                coarse_chains,
+                coarse_steps,
+                1,
+                coarse_kernel,
+            )?;
         }
         // WCRG cost per sample: single-threaded wall time of generating 16 fields.
         let t = Instant::now();
-        pool.install(|| model.sample(&SamplingConfig::new(16, 3).kernel(kernel)))?;
+        pool.install(|| {
+            model.sample(
+                &SamplingConfig::new(16, 3)
+                    .kernel(kernel)
+                    .coarse_kernel(coarse_kernel),
+            )
+        })?;
         let wcrg_cost = t.elapsed().as_secs_f64() / 16.0;
         // Direct samplers on the true energy.
         let phi4 = Phi4::new(&[l, l], beta, 1.0)?;
@@ -186,7 +209,7 @@ fn run() -> Res<()> {
         ));
     }
     println!(
-        "\n| L | WCRG τ per scale j = 1…J ({unit}) | coarsest τ (MALA steps) | direct MALA τ(m²) (steps) | HMC τ(m²) (trajectories) | WCRG s/sample | MALA s/indep. sample | HMC s/indep. sample |\n|---|---|---|---|---|---|---|---|"
+        "\n| L | WCRG τ per scale j = 1…J ({unit}) | coarsest τ (gradient evaluations) | direct MALA τ(m²) (steps) | HMC τ(m²) (trajectories) | WCRG s/sample | MALA s/indep. sample | HMC s/indep. sample |\n|---|---|---|---|---|---|---|---|"
     );
     for r in &rows {
         println!(
@@ -226,7 +249,7 @@ fn run() -> Res<()> {
             .map(|t| t.tau)
             .fold(0.0, f64::max)
     });
-    let coarsest_tau = series(&rows, "WCRG, coarsest field (MALA steps)", &|r| {
+    let coarsest_tau = series(&rows, "WCRG, coarsest field (gradient evaluations)", &|r| {
         r.1.iter().find(|t| t.coarsest).map_or(f64::NAN, |t| t.tau)
     });
     let mala = series(&rows, "direct MALA, m² (steps)", &|r| r.2);

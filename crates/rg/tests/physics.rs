@@ -17,11 +17,11 @@
 //! bin 1.7 standard errors (4.6 without the walls); at β = 1.0 the largest deviation 2.5 standard errors,
 //! 8.2 % in a noisier few-mode bin, where the default fit has |k| = 3 and 4 10.3 % and 6.9 %
 //! low, 4.5 and 4.1 standard errors; below β_c the largest deviation is 3.4 standard errors, in
-//! a bin within 5 % (the default fit: 4.0). The slow test at 128², β_c, runs the default fit
-//! (a 16 × 16 coarsest field): the largest deviation is 4.7 standard errors, in a bin within
-//! 2.8 % (|k| = 39). Refined as at 64² (512 generated fields per scale) every bin was within 2.5
-//! standard errors, but the run took about 14 minutes on 2 cores against 9, and CI's time is
-//! bounded. An 8 × 8 coarsest field (J = 4) would cut the fit from 1047 to 218 s but puts
+//! a bin within 5 % (the default fit: 4.0). At 128², β_c, the default fit (a 16 × 16 coarsest
+//! field) puts the largest deviation at 4.7 standard errors, in a bin within 2.8 % (|k| = 39).
+//! Refined as at 64² (512 generated fields per scale) every bin was within 2.5 standard errors,
+//! but the run took about 14 minutes on 2 cores against 9; the slow test refines so, with the
+//! coarsest field's chains run by HMC at half of MALA's budgets, in about 8 minutes. An 8 × 8 coarsest field (J = 4) would cut the fit from 1047 to 218 s but puts
 //! |k| = 5 12.6 % high (5.5 standard errors): the fourth conditional scale does not carry the
 //! coarsest field's correlations as well as the coarsest model does. Refined as this test is
 //! (512 generated fields per scale), an 8 × 8 coarsest field still puts |k| = 5 7.5 % high
@@ -47,7 +47,7 @@
 use ndarray::Ix3;
 use wcrg_core::Energy;
 use wcrg_energy_models::Phi4;
-use wcrg_rg::{DetailKernel, Report, SamplingConfig, WcrgConfig, WcrgModel};
+use wcrg_rg::{CoarseKernel, DetailKernel, Report, SamplingConfig, WcrgConfig, WcrgModel};
 use wcrg_samplers::Phi4GroundTruth;
 use wcrg_samplers::observables::contiguous_blocks;
 
@@ -103,7 +103,18 @@ fn acceptance_with(
     let t_truth = t.elapsed().as_secs_f64();
     let model = WcrgModel::fit(config, train.view()).unwrap();
     let t_fit = t.elapsed().as_secs_f64() - t_truth;
-    let generated = model.sample(&SamplingConfig::new(n, seed + 17)).unwrap();
+    // The generation's coarsest chains run the fit's kernel. HMC's mix in about a quarter of
+    // MALA's gradient evaluations on an 8 × 8 coarsest field and half on 16 × 16 (τ_int of m²
+    // 3043 against about 650, and 9050 against 4250), and its thinning is shortened as much.
+    let mut sampling = SamplingConfig::new(n, seed + 17).coarse_kernel(config.coarse_kernel);
+    if config.coarse_kernel != CoarseKernel::Mala {
+        sampling.coarse_steps /= if model.coarsest().field_shape()[0] <= 8 {
+            4
+        } else {
+            2
+        };
+    }
+    let generated = model.sample(&sampling).unwrap();
     let t_sample = t.elapsed().as_secs_f64() - t_truth - t_fit;
     let phi4 = Phi4::new(&[l, l], beta, 1.0).unwrap();
     // Standard errors: the generated fields grouped by their coarsest chains, the ground truth
@@ -250,15 +261,24 @@ fn phi4_l64_ordered() {
 }
 
 /// At 128², β_c, with 500 fields, refined given generated coarse fields with 512 generated
-/// fields per scale (half the default, for time), every bin is within 2.6 standard errors; the
-/// largest relative error is 8.7 %, at |k| = 1, 1.4 standard errors; KL 3.3·10⁻³, per-scale std
-/// within 0.14 %, Binder 0.6148 ± 0.0041 against 0.6060 ± 0.0050, r = 0.9994 (measured). The
-/// default fit puts |k| = 10 5.3 % high (3.7 standard errors). Times on a slow day of the
-/// 2-core VM (about twice the quiet figures): ground truth 111 s, fit 946 s, sampling 162 s.
+/// fields per scale (half the default, for time), and the coarsest field's chains run by HMC
+/// ([`CoarseKernel::hmc`]) with half of MALA's budgets (refinement steps and thinning, in
+/// gradient evaluations; its τ_int on this 16 × 16 field is 4250 ± 431 against MALA's
+/// 9050 ± 657): every bin within 2.6 standard errors, the largest relative error 6.3 % (|k| =
+/// 91, 0.8 standard errors), KL 2.0·10⁻⁴, per-scale std within 0.16 %, Binder 0.6068 ± 0.0058
+/// against 0.6060 ± 0.0050, r = 0.9993; ground truth 62 s, fit 333 s, sampling 55 s on a quiet
+/// machine (measured; with a quarter of the budgets: fit 295 s, every bin within 2.6 standard
+/// errors, Binder 0.6129 ± 0.0067). The same test with MALA chains: every bin within 2.6
+/// standard errors, |k| = 1 8.7 % (1.4 standard errors), KL 3.3·10⁻³, per-scale std within
+/// 0.14 %, Binder 0.6148 ± 0.0041, r = 0.9994; on a slow day of the 2-core VM (about twice
+/// the quiet figures) ground truth 111 s, fit 946 s, sampling 162 s. The default fit (MALA, no
+/// refinement given generated coarse fields) puts |k| = 10 5.3 % high (3.7 standard errors).
 #[test]
-#[ignore = "slow: release-mode acceptance at L = 128 (10–20 minutes on 2 cores)"]
+#[ignore = "slow: release-mode acceptance at L = 128 (8–15 minutes on 2 cores)"]
 fn phi4_l128_critical() {
-    refined_acceptance(128, 0.922, 500, 7, 512);
+    let mut config = refined(512).coarse_kernel(CoarseKernel::hmc());
+    config.coarse_ml_steps /= 2;
+    let _ = acceptance_with(128, 0.922, 500, 7, &config, 0.05);
 }
 
 /// No critical slowing down (issue #5): at β_c, the integrated autocorrelation time of every
