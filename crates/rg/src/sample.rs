@@ -887,7 +887,8 @@ pub struct MixingTime {
     pub level: usize,
     /// Whether this is the coarsest field.
     pub coarsest: bool,
-    /// Mean τ_int over chains, in transitions of the scale's kernel (sweeps or MALA steps).
+    /// Mean τ_int over chains, in transitions of the scale's kernel (sweeps or MALA steps); in
+    /// gradient evaluations for [`WcrgModel::coarsest_mixing_time_with`].
     pub tau: f64,
     /// Standard error of the mean over chains.
     pub tau_err: f64,

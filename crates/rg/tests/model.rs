@@ -41,6 +41,15 @@ fn model() -> &'static WcrgModel {
     MODEL.get_or_init(|| WcrgModel::fit(&config(), data().view()).unwrap())
 }
 
+/// `f` run in a thread pool of `threads` threads.
+fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
 #[test]
 fn microscopic_energy_is_the_sum_of_its_parts_and_its_gradient_matches_finite_differences() {
     let m = model();
@@ -195,11 +204,7 @@ fn sampling_is_identical_for_any_number_of_threads_and_depends_on_the_seed() {
     let m = model();
     let cfg = SamplingConfig::new(6, 3).steps(30).adapt_steps(50);
     let run = |threads: usize, cfg: &SamplingConfig| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| m.sample(cfg).unwrap().fields)
+        with_threads(threads, || m.sample(cfg).unwrap().fields)
     };
     let one = run(1, &cfg);
     assert_eq!(one, run(2, &cfg));
@@ -419,15 +424,11 @@ fn hmc_coarsest_chains_sample_the_law_of_malas_and_refine_the_fit() {
         );
     }
     let threads = |t: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .unwrap()
-            .install(|| {
-                let mut c = cfg(CoarseKernel::hmc());
-                c.samples = 64;
-                m.sample(&c).unwrap().fields
-            })
+        with_threads(t, || {
+            let mut c = cfg(CoarseKernel::hmc());
+            c.samples = 64;
+            m.sample(&c).unwrap().fields
+        })
     };
     assert_eq!(threads(1), threads(2));
     // A fit refined by HMC chains (10 Newton iterations of 2000 gradient evaluations).
@@ -527,14 +528,10 @@ fn mixing_times_are_reproducible_and_the_coarsest_alone_matches() {
     let m = model();
     let data = data().view();
     let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                m.mixing_times(data, 4, 200, 1, DetailKernel::LocalSweeps)
-                    .unwrap()
-            })
+        with_threads(threads, || {
+            m.mixing_times(data, 4, 200, 1, DetailKernel::LocalSweeps)
+                .unwrap()
+        })
     };
     let all = run(1);
     assert_eq!(all, run(2));
@@ -1478,13 +1475,7 @@ fn a_gaussian_coarsest_field_is_drawn_exactly_and_independently() {
     assert!((sm - squared_mean).abs() < 4.0 * sm_se, "squared mean");
 
     let small = SamplingConfig::new(6, 2).steps(5).adapt_steps(50);
-    let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| m.sample(&small).unwrap().fields)
-    };
+    let run = |threads: usize| with_threads(threads, || m.sample(&small).unwrap().fields);
     assert_eq!(run(1), run(2));
 
     // The coarsest couplings made indefinite: the self-coupling negated.
