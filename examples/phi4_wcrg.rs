@@ -9,7 +9,10 @@
 //! `OUT/model.json`), generates 1000 fields coarse to fine (`OUT/generated.npy`) and writes the
 //! report comparing them with the reference fields (`OUT/report.json`, `OUT/*.png`); the
 //! sampling diagnostics of every scale (step, acceptance, support rejections, the coarsest
-//! chains' consecutive-sample correlation) go to `OUT/sampling.json`.
+//! chains' consecutive-sample correlation) go to `OUT/sampling.json`, and those of the fit
+//! (condition numbers of the learning systems, Hessian spectra of the conditionals and of the
+//! coarsest field at a reference field, the RG flow of the couplings) to
+//! `OUT/diagnostics.json`, `OUT/hessian_spectra.png` and `OUT/coupling_flow.png`.
 //!
 //! `--data FILE.npy` trains on your own fields `(N, L, L)` instead; `--reference FILE.npy`
 //! compares with your fields (default: the generated ground truth, or the training data when
@@ -365,27 +368,36 @@ fn run(argv: Vec<String>) -> Res<()> {
         );
     }
     model.save(out.join("model.json"))?;
-    // Conditioning: Hessian spectra of the conditionals at a reference field (small scales only:
-    // the dense eigensolver costs O(d³)), and the flow of two couplings across scales.
+    // Diagnostics at a reference field: the conditioning of every scale's learning system and
+    // of its Hessian (dense spectra up to 3072 values: every scale of the 64² demo, about 2 s),
+    // and the flow of the couplings across scales; `diagnostics.json` and two pictures.
     let x = reference.index_axis(ndarray::Axis(0), 0);
-    for j in 1..=model.levels() {
-        let d = 3 * (field[0] >> j) * (field[1] >> j);
-        if d <= 1024 {
-            let s = model.hessian_spectrum(j, x)?;
-            if let (Some(lo), Some(hi)) = (s.eigenvalues.first(), s.eigenvalues.last()) {
-                println!("scale {j}: conditional Hessian eigenvalues in [{lo:.3}, {hi:.3}]");
-            }
-        }
+    let diag = model.diagnostics(x, 3072)?;
+    let spectra = diag.scales.iter().filter_map(|s| s.hessian.as_ref());
+    for h in spectra.chain(diag.coarsest.hessian.as_ref()) {
+        let (n, lo, hi) = (
+            h.eigenvalues.len(),
+            h.eigenvalues[0],
+            h.eigenvalues[h.eigenvalues.len() - 1],
+        );
+        let negative = h.eigenvalues.iter().filter(|&&v| v < 0.0).count();
+        println!(
+            "{} {}: Hessian eigenvalues in [{lo:.3}, {hi:.3}] ({negative} of {n} negative)",
+            if h.coarsest { "coarsest" } else { "scale" },
+            h.level
+        );
     }
-    let flow = model.coupling_flow();
     for name in ["0-0 (0, 0)", "0-3 (0, 0)"] {
-        let values: Vec<String> = flow
+        let values: Vec<String> = diag
+            .coupling_flow
             .iter()
             .filter(|f| f.name == name)
             .map(|f| format!("j={}: {:+.3}", f.level, f.theta))
             .collect();
         println!("RG flow of coupling {name}: {}", values.join(", "));
     }
+    std::fs::write(out.join("diagnostics.json"), diag.to_json())?;
+    wcrg::rg::plots::diagnostics(&out, &diag)?;
 
     // Sample.
     let t = Instant::now();
@@ -779,6 +791,25 @@ mod tests {
                 .iter()
                 .all(|s| s["acceptance"].as_f64().unwrap() > 0.3)
         );
+        // The fit's diagnostics: every scale's learning system and Hessian spectrum (16²: 192
+        // and 48 detail values, a 4 × 4 coarsest field), the coupling flow, two pictures.
+        let diag: wcrg::rg::Diagnostics =
+            serde_json::from_str(&std::fs::read_to_string(first.join("diagnostics.json")).unwrap())
+                .unwrap();
+        let sizes: Vec<usize> = diag
+            .scales
+            .iter()
+            .map(|s| s.hessian.as_ref().unwrap().eigenvalues.len())
+            .collect();
+        assert_eq!(sizes, [192, 48]);
+        let coarsest = diag.coarsest.hessian.as_ref().unwrap();
+        assert!(coarsest.coarsest && coarsest.eigenvalues.len() == 16);
+        assert!(diag.scales.iter().all(|s| s.fit.condition_number >= 1.0));
+        assert!(diag.coupling_flow.iter().any(|f| f.level == 2));
+        for png in ["hessian_spectra.png", "coupling_flow.png"] {
+            let head = std::fs::read(first.join(png)).unwrap();
+            assert_eq!(&head[1..4], b"PNG", "{png}");
+        }
         // The errors' independent groups: 100 fields from 128 coarsest chains, one field each;
         // the ground truth in 100 blocks of one field.
         let groups = |key: &str| report[key].as_u64().unwrap();

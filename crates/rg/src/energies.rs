@@ -198,6 +198,39 @@ impl FieldEnergy {
         *ws.get::<Scratch>() = s;
         e
     }
+
+    /// The Hessian $\nabla^2 E$ at `x` applied to `v`:
+    /// $Kv + \operatorname{diag}(\rho_\theta''(x))\,v +
+    /// D^\top\operatorname{diag}(\rho^{(2)\prime\prime}_\theta(Dx))\,Dv$, with $D$ the
+    /// nearest-neighbour differences along both axes (periodic). The potentials' curvatures are
+    /// those of the basis sums ([`Potential::curvature`]), evaluated beyond the supports as well.
+    ///
+    /// # Panics
+    /// When `x`, `v` or `out` do not have one value per site.
+    pub fn hessian_apply(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let sites = self.shape[0] * self.shape[1];
+        assert!(
+            x.len() == sites && v.len() == sites && out.len() == sites,
+            "field energy Hessian: {} sites, buffers of {}, {} and {}",
+            sites,
+            x.len(),
+            v.len(),
+            out.len()
+        );
+        self.couplings.hessian_apply(v, out);
+        if let Some(p) = &self.potential {
+            for ((o, &xv), &vv) in out.iter_mut().zip(x).zip(v) {
+                *o += p.curvature(xv) * vv;
+            }
+        }
+        if let Some(q) = &self.differences {
+            for_each_edge(self.shape[0], self.shape[1], |u, w| {
+                let t = q.curvature(x[w] - x[u]) * (v[w] - v[u]);
+                out[w] += t;
+                out[u] -= t;
+            });
+        }
+    }
 }
 
 impl Energy for FieldEnergy {

@@ -431,6 +431,23 @@
 //! its τ grows like $d^{1/3}$ with the number of sites: 26 and 15 steps for scales 1 and 2 at
 //! 16², 80, 111 and 68 steps for scales 1–3 at 128².
 //!
+//! ## Diagnostics
+//!
+//! Before trusting a fit, [`WcrgModel::diagnostics`] gathers at one field what decides whether
+//! the scales can be learned and sampled: for every scale and the coarsest field the
+//! condition numbers of the score-matching systems ([`ScaleFit`], [`CoarseFit`]), the
+//! eigenvalue spectra of the Hessians MALA sees ([`WcrgModel::hessian_spectrum`],
+//! [`WcrgModel::coarsest_hessian_spectrum`]: a step is bounded by the largest eigenvalue, and the
+//! smallest slow the mixing), and the RG flow of the couplings ([`WcrgModel::coupling_flow`]);
+//! [`plots::diagnostics`] draws the spectra and the flow. The demo writes them to
+//! `diagnostics.json`, `hessian_spectra.png` and `coupling_flow.png`. On its model (64², β_c, at a
+//! reference field) the conditional Hessians' eigenvalues lie in [−1.16, 6.05], [−2.08, 5.39] and
+//! [−3.35, 8.72] for scales 1–3 and the coarsest field's in [−0.60, 5.28]: none is convex
+//! everywhere (200 of 3072, 55 of 768, 28 of 192 and 8 of 64 eigenvalues are negative, where the
+//! field sits near the potential's double well): the conditional laws are not Gaussian, and
+//! MALA's acceptance step keeps them exact. The acceptance and τ_int of every scale's sampler
+//! are in [`ScaleSampling`] and [`WcrgModel::mixing_times`].
+//!
 //! ## Example
 //!
 //! ```
@@ -448,12 +465,18 @@
 //!
 //! let generated = model.sample(&SamplingConfig::new(20, 7).steps(100))?;
 //! assert_eq!(generated.fields.shape(), &[20, 16, 16]);
+//!
+//! // The conditioning of every scale at a data field: 192 and 48 detail values, 16 sites.
+//! let diag = model.diagnostics(data.index_axis(ndarray::Axis(0), 0), 1024)?;
+//! assert!(diag.scales.iter().all(|s| s.hessian.is_some()));
+//! assert_eq!(diag.coarsest.hessian.map(|h| h.eigenvalues.len()), Some(16));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 
 mod coarse;
 mod couplings;
+mod diagnostics;
 mod energies;
 mod error;
 mod fit;
@@ -470,13 +493,17 @@ mod sample;
 
 pub use coarse::{CoarseKernel, HMC_TARGET_ACCEPTANCE};
 pub use couplings::{Coupling, Couplings, CouplingsSpec};
+pub use diagnostics::{
+    CoarsestDiagnostics, Diagnostics, FlowEntry, HessianSpectrum, MAX_DENSE_HESSIAN,
+    ScaleDiagnostics,
+};
 pub use energies::{
     ConditionalEnergy, ConditionalSpec, Conditioned, FieldEnergy, FieldSpec, StiffnessSpec, Support,
 };
 pub use error::{Result, RgError};
 pub use fit::{CoarseFit, CoarseModel, ScaleFit, WcrgConfig};
 pub use local::{LocalMala, LocalState};
-pub use model::{FORMAT_VERSION, FlowEntry, HessianSpectrum, Pyramid, Scale, WcrgModel};
+pub use model::{FORMAT_VERSION, Pyramid, Scale, WcrgModel};
 pub use potential::{Potential, PotentialSpec};
 pub use refine::Refinement;
 pub use report::{HistogramComparison, Report, ScaleStd, SpectrumBin, pearson};

@@ -38,6 +38,9 @@ fn err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> RgError + '_ {
 /// One curve of a line plot: name, points `(x, y, y error)`.
 pub type Series<'a> = (&'a str, Vec<(f64, f64, f64)>);
 
+/// Points `(x, y, y error)` of one curve.
+type Points = Vec<(f64, f64, f64)>;
+
 /// A log–log (or log-y / linear) line plot with error bars, written as PNG.
 ///
 /// # Errors
@@ -334,6 +337,85 @@ pub fn write_all(
         )?;
     }
     Ok(())
+}
+
+/// Pictures of a model's [`Diagnostics`](crate::Diagnostics), written into `dir`:
+/// - `hessian_spectra.png`: each Hessian's eigenvalues against their rank (a fraction of the
+///   number of values), log-y, one curve per scale and one for the coarsest field; non-positive
+///   eigenvalues cannot be drawn there and are in the JSON only. Not written when no spectrum
+///   was computed.
+/// - `coupling_flow.png`: the RG flow of the six couplings of largest magnitude among those
+///   of more than one scale (all of them when the model has one scale), $\theta$ against $j$.
+///
+/// # Errors
+/// I/O failures; nothing to draw in a picture that is written.
+pub fn diagnostics(dir: &Path, d: &crate::Diagnostics) -> Result<()> {
+    let spectra: Vec<(String, Points)> = d
+        .scales
+        .iter()
+        .filter_map(|s| s.hessian.as_ref())
+        .chain(d.coarsest.hessian.as_ref())
+        .map(|h| {
+            let n = h.eigenvalues.len();
+            // At most about 256 points a curve; the last (largest) always.
+            let stride = n.div_ceil(256).max(1);
+            let rank = |i: usize| {
+                if n > 1 {
+                    i as f64 / (n - 1) as f64
+                } else {
+                    0.0
+                }
+            };
+            let mut pts: Vec<(f64, f64, f64)> = (0..n)
+                .step_by(stride)
+                .map(|i| (rank(i), h.eigenvalues[i], 0.0))
+                .collect();
+            if (n - 1) % stride != 0 {
+                pts.push((1.0, h.eigenvalues[n - 1], 0.0));
+            }
+            let name = if h.coarsest {
+                format!("coarsest U_{} ({n})", h.level)
+            } else {
+                format!("scale {} ({n})", h.level)
+            };
+            (name, pts)
+        })
+        .collect();
+    if !spectra.is_empty() {
+        let series: Vec<Series<'_>> = spectra
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.clone()))
+            .collect();
+        line_plot(
+            &dir.join("hessian_spectra.png"),
+            "Hessian eigenvalues at a field (number of values)",
+            ("rank / (number of values − 1)", "eigenvalue"),
+            (false, true),
+            &series,
+        )?;
+    }
+    // The flow: couplings by name, those of more than one scale if any, largest first.
+    let mut names: Vec<Series<'_>> = Vec::new();
+    for f in &d.coupling_flow {
+        let point = (f.level as f64, f.theta, 0.0);
+        match names.iter_mut().find(|(n, _)| *n == f.name) {
+            Some((_, pts)) => pts.push(point),
+            None => names.push((&f.name, vec![point])),
+        }
+    }
+    if names.iter().any(|(_, p)| p.len() > 1) {
+        names.retain(|(_, p)| p.len() > 1);
+    }
+    let size = |p: &[(f64, f64, f64)]| p.iter().map(|q| q.1.abs()).fold(0.0, f64::max);
+    names.sort_by(|a, b| size(&b.1).total_cmp(&size(&a.1)));
+    names.truncate(6);
+    line_plot(
+        &dir.join("coupling_flow.png"),
+        "RG flow of the largest couplings (channels 0-2 = H, V, D; 3 = x_j)",
+        ("scale j", "θ"),
+        (false, false),
+        &names,
+    )
 }
 
 #[cfg(test)]

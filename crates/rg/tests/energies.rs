@@ -342,6 +342,70 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
     assert_eq!(serde_json::from_str::<FieldEnergy>(&old).unwrap(), plain);
 }
 
+/// The Hessian of a field energy with all three terms (couplings, on-site and two-site
+/// potentials) applied to a vector equals central differences of the feature oracle's
+/// gradient along it, and each term is in it.
+#[test]
+fn field_energy_hessian_equals_differences_of_the_oracle_gradient() {
+    let m = 5;
+    let qc = QuadraticCouplings::window(&[m, m], 1).unwrap();
+    let shifts = qc.shifts().to_vec();
+    let sp = ScalarPotential::new(&[m, m], bumps()).unwrap();
+    let dp = ImagePotential::new(
+        Arc::new(NeighbourDifferences::new(&[m, m]).unwrap()),
+        bumps(),
+    )
+    .unwrap();
+    let f = Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)]).unwrap();
+    let theta: Array1<f64> = normal(&[f.len()], 50).into_dimensionality().unwrap();
+    let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
+    let (ns, nb) = (shifts.len(), bumps().len());
+    let potential = |a: usize| {
+        Potential::new(bumps(), theta.slice(s![a..a + nb]).to_vec(), [-12.0, 12.0]).unwrap()
+    };
+    let couplings = one_channel(m, &shifts, theta.as_slice().unwrap());
+    let fe = FieldEnergy::new(couplings.clone(), Some(potential(ns)))
+        .unwrap()
+        .with_differences(potential(ns + nb));
+    let (x, v) = (normal(&[m, m], 51), normal(&[m, m], 52));
+    let hv = |e: &FieldEnergy| {
+        let mut out = vec![0.0; m * m];
+        e.hessian_apply(x.as_slice().unwrap(), v.as_slice().unwrap(), &mut out);
+        out
+    };
+    let full = hv(&fe);
+    let mut ws = Workspace::new();
+    let h = 1e-5;
+    let grad = |y: &ArrayD<f64>, ws: &mut Workspace| {
+        let mut g = ArrayD::zeros(IxDyn(&[m, m]));
+        oracle.energy_and_gradient(y.view(), g.view_mut(), ws);
+        g
+    };
+    let fd = (grad(&(&x + &(h * &v)), &mut ws) - grad(&(&x - &(h * &v)), &mut ws)) / (2.0 * h);
+    let scale = full.iter().map(|a| a.abs()).fold(0.0, f64::max);
+    let err = fd
+        .iter()
+        .zip(&full)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        err < 1e-6 * scale,
+        "Hessian differs by {err} (scale {scale})"
+    );
+    // Each term is in it: dropping the two-site potential, then the on-site one, changes the
+    // product by more than the tolerance above.
+    let no_pairs = FieldEnergy::new(couplings.clone(), Some(potential(ns))).unwrap();
+    let only_couplings = FieldEnergy::new(couplings, None).unwrap();
+    let dist = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max)
+    };
+    let (a, b) = (hv(&no_pairs), hv(&only_couplings));
+    assert!(dist(&full, &a) > 1e-3 * scale && dist(&a, &b) > 1e-3 * scale);
+}
+
 #[test]
 fn conditional_hessian_equals_differences_of_the_gradient() {
     let m = 4;

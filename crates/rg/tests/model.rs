@@ -691,6 +691,92 @@ fn conditional_hessian_spectrum_has_the_trace_of_finite_differences() {
     assert!(m.hessian_spectrum(3, x).is_err());
 }
 
+/// The coarsest field's Hessian spectrum has the trace of central differences of its energy's
+/// gradient at the field's coarsest field (an oracle independent of the Hessian–vector
+/// product), and `diagnostics` gathers it with the conditionals' spectra, the fits and the
+/// flow; bad fields are errors.
+#[test]
+fn diagnostics_gather_the_fits_the_hessian_spectra_and_the_flow() {
+    let m = model();
+    let x = data().index_axis(Axis(0), 11);
+    let spec = m.coarsest_hessian_spectrum(x).unwrap();
+    assert!(spec.coarsest && spec.level == 2 && spec.eigenvalues.len() == 16);
+    let (fields, _) = m.decompose(x.insert_axis(Axis(0))).unwrap();
+    let xj = fields[2].index_axis(Axis(0), 0).to_owned();
+    let energy = m.coarsest();
+    let mut ws = Workspace::new();
+    let h = 1e-5;
+    let mut trace = 0.0;
+    for i in 0..16 {
+        let mut g = [0.0; 2];
+        for (k, sign) in [1.0, -1.0].iter().enumerate() {
+            let mut y = xj.clone();
+            y.as_slice_mut().unwrap()[i] += sign * h;
+            let mut gy = ArrayD::zeros(y.raw_dim());
+            energy.energy_and_gradient(y.view(), gy.view_mut(), &mut ws);
+            g[k] = gy.as_slice().unwrap()[i];
+        }
+        trace += (g[0] - g[1]) / (2.0 * h);
+    }
+    let sum: f64 = spec.eigenvalues.iter().sum();
+    assert!((sum - trace).abs() < 1e-5 * trace.abs(), "{sum} vs {trace}");
+    assert!(spec.eigenvalues.windows(2).all(|w| w[0] <= w[1]));
+    let (lo, hi) = (spec.eigenvalues[0], spec.eigenvalues[15]);
+    println!("coarsest Hessian at a data field: λ ∈ [{lo:.3}, {hi:.3}]");
+
+    // Everything at once, the dense limit at 192 values: both scales (192 and 48 detail values)
+    // and the coarsest field get their spectra; below 48 none does.
+    let d = m.diagnostics(x, 192).unwrap();
+    assert_eq!(d.scales.len(), 2);
+    for (j, s) in d.scales.iter().enumerate() {
+        assert_eq!(s.fit, m.scales()[j].fit);
+        assert_eq!(
+            s.hessian.as_ref(),
+            Some(&m.hessian_spectrum(j + 1, x).unwrap())
+        );
+    }
+    assert_eq!(d.coarsest.hessian.as_ref(), Some(&spec));
+    assert_eq!(&d.coarsest.fit, m.coarsest_fit());
+    assert_eq!(d.coupling_flow, m.coupling_flow());
+    let back: wcrg_rg::Diagnostics = serde_json::from_str(&d.to_json()).unwrap();
+    assert_eq!(back, d);
+    let small = m.diagnostics(x, 47).unwrap();
+    assert!(small.scales.iter().all(|s| s.hessian.is_none()));
+    assert!(small.coarsest.hessian.is_some(), "16 sites are within 47");
+    let none = m.diagnostics(x, 0).unwrap();
+    assert!(none.coarsest.hessian.is_none() && none.scales[0].fit == d.scales[0].fit);
+
+    // The pictures: both written, of the plots' size; without any spectrum only the flow.
+    #[cfg(feature = "plots")]
+    {
+        let dir = std::env::temp_dir().join(format!("wcrg-diagnostics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let size = |name: &str| {
+            let file = std::fs::File::open(dir.join(name)).unwrap();
+            let reader = png::Decoder::new(std::io::BufReader::new(file))
+                .read_info()
+                .unwrap();
+            (reader.info().width, reader.info().height)
+        };
+        wcrg_rg::plots::diagnostics(&dir, &d).unwrap();
+        assert_eq!(size("hessian_spectra.png"), (800, 560));
+        assert_eq!(size("coupling_flow.png"), (800, 560));
+        std::fs::remove_file(dir.join("hessian_spectra.png")).unwrap();
+        wcrg_rg::plots::diagnostics(&dir, &none).unwrap();
+        assert!(!dir.join("hessian_spectra.png").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    // Bad fields: non-finite, or of the wrong size.
+    let mut bad = x.to_owned();
+    bad[[3, 4]] = f64::NAN;
+    assert!(m.diagnostics(bad.view(), 192).is_err());
+    assert!(m.coarsest_hessian_spectrum(bad.view()).is_err());
+    let wrong = ndarray::Array2::<f64>::zeros((8, 8));
+    assert!(m.diagnostics(wrong.view(), 192).is_err());
+    assert!(m.coarsest_hessian_spectrum(wrong.view()).is_err());
+}
+
 #[test]
 fn coupling_flow_lists_every_conditional_coupling_by_scale() {
     let m = model();
