@@ -19,7 +19,8 @@
 //! on the true energy started at a ground-truth field, with step sizes adapted to acceptance 0.574
 //! and 0.8 (`--direct-steps 0` skips them). Times are single-threaded wall times; τ of the direct
 //! samplers is a lower bound when the run is not much longer than τ. Writes a Markdown table and
-//! `tau.png` (log–log). `--tail-walls` and `--marginal-ml-iterations` set the fit's
+//! `tau.png` (log–log; the crate docs embed `crates/rg/img/tau.png`, a copy of it from the run
+//! the table there records). `--tail-walls` and `--marginal-ml-iterations` set the fit's
 //! [`WcrgConfig::tail_walls`] and [`WcrgConfig::marginal_ml_iterations`] (1024 generated fields per
 //! scale), so that the recommended configuration's samplers can be measured too. `--coarse-kernel
 //! hmc` runs the coarsest field's chains (fit, τ and generation) by HMC with 10 leapfrog steps

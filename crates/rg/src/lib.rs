@@ -305,8 +305,8 @@
 //! on 32 chains of 200 000 global MALA steps ([`WcrgModel::coarsest_mixing_time`]); direct
 //! samplers on the true energy from 10⁶ MALA steps / 10⁵ HMC trajectories of 10 leapfrog steps,
 //! τ of m²; costs single-threaded, the WCRG's per generated field including adaptation and the
-//! coarsest chains' warm-up spread over 16 fields, the fit not counted; plot in
-//! `docs/img/tau.png`). A build and a test shared the VM's two cores while 32² and 64² ran,
+//! coarsest chains' warm-up spread over 16 fields, the fit not counted; the log–log plot below
+//! is the example's `tau.png`). A build and a test shared the VM's two cores while 32² and 64² ran,
 //! which makes their costs up to about twice those of a quiet run; 16² and 128² ran alone:
 //!
 //! | L | WCRG τ, scales j = 1…3 (sweeps) | coarsest τ (MALA steps) | direct MALA τ(m²) | HMC τ(m²) (traj.) | WCRG s/sample | MALA s/indep. | HMC s/indep. |
@@ -326,6 +326,12 @@
 //! 10.0 s (HMC). The fit is not counted (at 128² on a slow day of the VM, the default fit and
 //! the WCRG's measurements took 11.7 minutes in all). At 16² the WCRG costs about what direct
 //! MALA does, as its coarsest chains' warm-up dominates there.
+//!
+#![doc = include_str!(concat!(env!("OUT_DIR"), "/tau_plot.md"))]
+//!
+//! *τ_int at β_c against L (log–log): the WCRG's finest and slowest conditional scales in
+//! sweeps, its coarsest field in MALA steps, direct MALA on the true energy in steps and HMC in
+//! trajectories (the table above).*
 //!
 //! The coarsest field's sampler does slow down. Its side grows with L (L/8, at least 4: 4, 4, 8
 //! and 16), and it is a critical field on its own lattice: its τ grows 40× from 16² to 128².
@@ -511,3 +517,43 @@ pub use sample::{DetailKernel, Generated, MixingTime, SamplingConfig, ScaleSampl
 
 /// Progress reports: `(stage, done, total)`.
 pub type Progress<'a> = Option<&'a (dyn Fn(&str, usize, usize) + Sync)>;
+
+#[cfg(test)]
+mod doc_plot {
+    /// Standard base64 decoding, written independently of the build script's encoder.
+    fn decode(text: &str) -> Vec<u8> {
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        };
+        let mut out = Vec::new();
+        for quad in text.as_bytes().chunks(4) {
+            let data: Vec<u8> = quad.iter().copied().filter(|&c| c != b'=').collect();
+            let n = data
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &c)| n | (value(c) << (18 - 6 * i)));
+            out.extend(n.to_be_bytes()[1..data.len()].iter());
+        }
+        out
+    }
+
+    /// The crate docs embed the critical-slowing plot byte for byte.
+    #[test]
+    fn the_docs_embed_the_tau_plot() {
+        let html = include_str!(concat!(env!("OUT_DIR"), "/tau_plot.md"));
+        let b64 = html
+            .split("base64,")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a data URI");
+        assert_eq!(decode(b64), include_bytes!("../img/tau.png"));
+        assert_eq!(decode("TWFu"), b"Man");
+        assert_eq!(decode("TWE="), b"Ma");
+        assert_eq!(decode("TQ=="), b"M");
+    }
+}
