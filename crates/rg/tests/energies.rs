@@ -298,10 +298,9 @@ fn couplings_reject_inconsistent_specifications() {
     assert!(FieldEnergy::new(two, None).is_err());
 }
 
-#[test]
-fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
-    use wcrg_energy_models::features::NeighbourDifferences;
-    let m = 6;
+/// A field energy on an `m × m` field with all three terms (radius-1 couplings, on-site and
+/// two-site potentials) and random coefficients, and the same energy over the feature blocks.
+fn three_term_field(m: usize, seed: u64) -> (FieldEnergy, LinearEnergy<Concat>) {
     let qc = QuadraticCouplings::window(&[m, m], 1).unwrap();
     let shifts = qc.shifts().to_vec();
     let sp = ScalarPotential::new(&[m, m], bumps()).unwrap();
@@ -311,7 +310,7 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
     )
     .unwrap();
     let f = Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)]).unwrap();
-    let theta: Array1<f64> = normal(&[f.len()], 7).into_dimensionality().unwrap();
+    let theta: Array1<f64> = normal(&[f.len()], seed).into_dimensionality().unwrap();
     let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
     let (ns, nb) = (shifts.len(), bumps().len());
     let couplings = one_channel(m, &shifts, theta.as_slice().unwrap());
@@ -321,6 +320,13 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
     let fe = FieldEnergy::new(couplings, Some(potential(ns)))
         .unwrap()
         .with_differences(potential(ns + nb));
+    (fe, oracle)
+}
+
+#[test]
+fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
+    let m = 6;
+    let (fe, oracle) = three_term_field(m, 7);
     let x = normal(&[m, m], 8);
     let e2 = assert_same_energy(&oracle, &fe, &x);
     let mut ws = Workspace::new();
@@ -348,25 +354,7 @@ fn field_energy_with_a_two_site_potential_equals_the_feature_oracle() {
 #[test]
 fn field_energy_hessian_equals_differences_of_the_oracle_gradient() {
     let m = 5;
-    let qc = QuadraticCouplings::window(&[m, m], 1).unwrap();
-    let shifts = qc.shifts().to_vec();
-    let sp = ScalarPotential::new(&[m, m], bumps()).unwrap();
-    let dp = ImagePotential::new(
-        Arc::new(NeighbourDifferences::new(&[m, m]).unwrap()),
-        bumps(),
-    )
-    .unwrap();
-    let f = Concat::new(vec![Box::new(qc), Box::new(sp), Box::new(dp)]).unwrap();
-    let theta: Array1<f64> = normal(&[f.len()], 50).into_dimensionality().unwrap();
-    let oracle = LinearEnergy::new(f, theta.clone()).unwrap();
-    let (ns, nb) = (shifts.len(), bumps().len());
-    let potential = |a: usize| {
-        Potential::new(bumps(), theta.slice(s![a..a + nb]).to_vec(), [-12.0, 12.0]).unwrap()
-    };
-    let couplings = one_channel(m, &shifts, theta.as_slice().unwrap());
-    let fe = FieldEnergy::new(couplings.clone(), Some(potential(ns)))
-        .unwrap()
-        .with_differences(potential(ns + nb));
+    let (fe, oracle) = three_term_field(m, 50);
     let (x, v) = (normal(&[m, m], 51), normal(&[m, m], 52));
     let hv = |e: &FieldEnergy| {
         let mut out = vec![0.0; m * m];
@@ -394,8 +382,8 @@ fn field_energy_hessian_equals_differences_of_the_oracle_gradient() {
     );
     // Each term is in it: dropping the two-site potential, then the on-site one, changes the
     // product by more than the tolerance above.
-    let no_pairs = FieldEnergy::new(couplings.clone(), Some(potential(ns))).unwrap();
-    let only_couplings = FieldEnergy::new(couplings, None).unwrap();
+    let no_pairs = FieldEnergy::new(fe.couplings().clone(), fe.potential().cloned()).unwrap();
+    let only_couplings = FieldEnergy::new(fe.couplings().clone(), None).unwrap();
     let dist = |a: &[f64], b: &[f64]| {
         a.iter()
             .zip(b)

@@ -647,6 +647,26 @@ fn bad_data_and_settings_are_errors() {
     );
 }
 
+/// The trace of the Hessian of the energy whose gradient is `grad`, at `x`, from central
+/// differences of the gradient with step `h`.
+fn central_difference_trace(
+    x: &ArrayD<f64>,
+    h: f64,
+    mut grad: impl FnMut(&ArrayD<f64>) -> ArrayD<f64>,
+) -> f64 {
+    (0..x.len())
+        .map(|i| {
+            let mut g = [0.0; 2];
+            for (k, sign) in [1.0, -1.0].iter().enumerate() {
+                let mut y = x.clone();
+                y.as_slice_mut().unwrap()[i] += sign * h;
+                g[k] = grad(&y).as_slice().unwrap()[i];
+            }
+            (g[0] - g[1]) / (2.0 * h)
+        })
+        .sum()
+}
+
 #[test]
 fn conditional_hessian_spectrum_has_the_trace_of_finite_differences() {
     let m = model();
@@ -659,26 +679,18 @@ fn conditional_hessian_spectrum_has_the_trace_of_finite_differences() {
     let d0 = details[0].index_axis(Axis(0), 0).to_owned();
     let c0 = fields[1].index_axis(Axis(0), 0).to_owned();
     let mut ws = Workspace::new();
-    let h = 1e-4;
-    let mut trace = 0.0;
-    for i in 0..d0.len() {
-        let mut g = [0.0; 2];
-        for (k, sign) in [1.0, -1.0].iter().enumerate() {
-            let mut d = d0.clone();
-            d.as_slice_mut().unwrap()[i] += sign * h;
-            let mut gd = ArrayD::zeros(d.raw_dim());
-            cond.evaluate(
-                d.view(),
-                c0.view(),
-                gd.view_mut(),
-                None,
-                wcrg_rg::Support::Extended,
-                &mut ws,
-            );
-            g[k] = gd.as_slice().unwrap()[i];
-        }
-        trace += (g[0] - g[1]) / (2.0 * h);
-    }
+    let trace = central_difference_trace(&d0, 1e-4, |d| {
+        let mut gd = ArrayD::zeros(d.raw_dim());
+        cond.evaluate(
+            d.view(),
+            c0.view(),
+            gd.view_mut(),
+            None,
+            wcrg_rg::Support::Extended,
+            &mut ws,
+        );
+        gd
+    });
     let sum: f64 = spec.eigenvalues.iter().sum();
     assert!((sum - trace).abs() < 1e-4 * trace.abs(), "{sum} vs {trace}");
     assert!(spec.eigenvalues.windows(2).all(|w| w[0] <= w[1]));
@@ -705,19 +717,11 @@ fn diagnostics_gather_the_fits_the_hessian_spectra_and_the_flow() {
     let xj = fields[2].index_axis(Axis(0), 0).to_owned();
     let energy = m.coarsest();
     let mut ws = Workspace::new();
-    let h = 1e-5;
-    let mut trace = 0.0;
-    for i in 0..16 {
-        let mut g = [0.0; 2];
-        for (k, sign) in [1.0, -1.0].iter().enumerate() {
-            let mut y = xj.clone();
-            y.as_slice_mut().unwrap()[i] += sign * h;
-            let mut gy = ArrayD::zeros(y.raw_dim());
-            energy.energy_and_gradient(y.view(), gy.view_mut(), &mut ws);
-            g[k] = gy.as_slice().unwrap()[i];
-        }
-        trace += (g[0] - g[1]) / (2.0 * h);
-    }
+    let trace = central_difference_trace(&xj, 1e-5, |y| {
+        let mut gy = ArrayD::zeros(y.raw_dim());
+        energy.energy_and_gradient(y.view(), gy.view_mut(), &mut ws);
+        gy
+    });
     let sum: f64 = spec.eigenvalues.iter().sum();
     assert!((sum - trace).abs() < 1e-5 * trace.abs(), "{sum} vs {trace}");
     assert!(spec.eigenvalues.windows(2).all(|w| w[0] <= w[1]));
