@@ -360,8 +360,13 @@
 //! 8 × 8 coarsest field has τ = 1132 ± 73, 1899 ± 141, 2884 ± 276 and 4034 ± 464 from 16² to
 //! 128² (`--coarsest 8`, one to four scales, the fit of the table below; 32 chains of 200 000
 //! steps), a growth of 3.6× (about $L^{0.6}$, against 30× and 75× for the direct samplers), and
-//! a 4 × 4 one (8 chains of 50 000 steps, which underestimate τ on 8 × 8 fields: see below)
-//! 219 ± 23, 310 ± 19, 408 ± 72 and 865 ± 202 (`--coarsest 4`, ×3.9). The 8 × 8 field of a
+//! a 4 × 4 one 225 ± 6, 335 ± 12, 432 ± 13 and 663 ± 33 (`--coarsest 4`, 32 chains of
+//! 200 000 steps, ×2.9; 8 chains of 50 000 had given 219–865, ×3.9). Under HMC
+//! ([`CoarseKernel::hmc`], `--coarsest 4 --coarse-kernel hmc`, the same chains in gradient
+//! evaluations) the 4 × 4 field's τ is 128 ± 2, 137 ± 3, 139 ± 2 and 216 ± 6: flat up to 64²,
+//! ×1.58 from 32² to 128² and ×1.69 from 16², the closest any coarsest sampler came to the
+//! factor 1.5; but then the conditional scale just above the 8 × 8 block field is the slow one
+//! (below). The 8 × 8 field of a
 //! larger lattice stands for a larger block, and its magnetisation, relative to MALA's step,
 //! grows with it: on default fits with an 8 × 8 coarsest field, $\langle m^2\rangle / h^2$
 //! ($h$ the adapted step) is 107, 193 and 366 at 16², 32² and 64², and τ of $m^2$ 1116 ± 117,
