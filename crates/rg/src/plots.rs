@@ -343,7 +343,7 @@ pub fn write_all(
 /// - `hessian_spectra.png`: each Hessian's eigenvalues against their rank (a fraction of the
 ///   number of values), log-y, one curve per scale and one for the coarsest field; non-positive
 ///   eigenvalues cannot be drawn there and are in the JSON only. Not written when no spectrum
-///   was computed.
+///   with a positive eigenvalue was computed.
 /// - `coupling_flow.png`: the RG flow of the six couplings of largest magnitude among those
 ///   of more than one scale (all of them when the model has one scale), $\theta$ against $j$.
 ///
@@ -355,6 +355,8 @@ pub fn diagnostics(dir: &Path, d: &crate::Diagnostics) -> Result<()> {
         .iter()
         .filter_map(|s| s.hessian.as_ref())
         .chain(d.coarsest.hessian.as_ref())
+        // A log axis shows positive eigenvalues only.
+        .filter(|h| h.eigenvalues.iter().any(|&v| v > 0.0))
         .map(|h| {
             let n = h.eigenvalues.len();
             // At most about 256 points a curve; the last (largest) always.

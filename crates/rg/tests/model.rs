@@ -768,6 +768,18 @@ fn diagnostics_gather_the_fits_the_hessian_spectra_and_the_flow() {
         std::fs::remove_file(dir.join("hessian_spectra.png")).unwrap();
         wcrg_rg::plots::diagnostics(&dir, &none).unwrap();
         assert!(!dir.join("hessian_spectra.png").exists());
+        // Spectra with no positive eigenvalue have nothing to draw on a log axis: no picture,
+        // and no error.
+        let mut negative = d.clone();
+        let spectra = negative
+            .scales
+            .iter_mut()
+            .filter_map(|s| s.hessian.as_mut());
+        for h in spectra.chain(negative.coarsest.hessian.as_mut()) {
+            h.eigenvalues.iter_mut().for_each(|v| *v = -v.abs());
+        }
+        wcrg_rg::plots::diagnostics(&dir, &negative).unwrap();
+        assert!(!dir.join("hessian_spectra.png").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
