@@ -9,7 +9,10 @@
 //!     [--tail-walls false] [--marginal-ml-iterations 0] [--coarse-kernel mala|hmc]
 //! ```
 //!
-//! For each L: ground truth (cluster + Metropolis), a WCRG fit, τ_int of every scale's sampler
+//! For each L: ground truth (cluster + Metropolis), a WCRG fit, how convex each scale's energy
+//! is (the share of negative Hessian eigenvalues and the lowest one over 6 data fields, for
+//! scales of up to 3072 values; the diagnostics at the first field in `diagnostics_L{L}.json`,
+//! [`WcrgModel::diagnostics`]), τ_int of every scale's sampler
 //! (`local`: sweeps of single-site Langevin moves, the default; `mala`: global MALA steps) started
 //! at data (largest over the energy, the squared mean and the mean square of the state; 8 chains of
 //! `--steps` transitions per conditional scale; `--coarse-chains` chains, at most `--n`, of
@@ -60,6 +63,56 @@ fn direct<K: Sampler>(k: &K, x0: ArrayD<f64>, steps: usize, seed: u64) -> Res<(f
         integrated_time(&series)?,
         t.elapsed().as_secs_f64() / steps as f64,
     ))
+}
+
+/// How convex each scale's energy is: the share of negative eigenvalues of its Hessian and the
+/// lowest one, over 6 data fields (dense spectra up to 3072 values; larger scales are skipped).
+/// The diagnostics at the first of them go to `path`.
+fn convexity(
+    model: &WcrgModel,
+    data: ndarray::ArrayView3<'_, f64>,
+    path: &std::path::Path,
+) -> Res<()> {
+    let n = data.shape()[0];
+    let mut per_entry: Vec<(String, usize, usize, f64)> = Vec::new();
+    for i in 0..6 {
+        let d = model.diagnostics(data.index_axis(Axis(0), i * n / 6), 3072)?;
+        if i == 0 {
+            std::fs::write(path, d.to_json())?;
+        }
+        let spectra = d.scales.iter().filter_map(|s| s.hessian.as_ref());
+        for h in spectra.chain(d.coarsest.hessian.as_ref()) {
+            let name = if h.coarsest {
+                "coarsest".to_string()
+            } else {
+                format!("j = {}", h.level)
+            };
+            let negative = h.eigenvalues.iter().filter(|&&v| v < 0.0).count();
+            match per_entry.iter_mut().find(|e| e.0 == name) {
+                Some(e) => {
+                    e.1 += negative;
+                    e.2 += h.eigenvalues.len();
+                    e.3 = e.3.min(h.eigenvalues[0]);
+                }
+                None => per_entry.push((name, negative, h.eigenvalues.len(), h.eigenvalues[0])),
+            }
+        }
+    }
+    let cells: Vec<String> = per_entry
+        .iter()
+        .map(|(name, neg, tot, lo)| {
+            format!(
+                "{name}: {:.1} % negative, lowest {lo:.2}",
+                100.0 * *neg as f64 / *tot as f64
+            )
+        })
+        .collect();
+    println!(
+        "L = {}: Hessians at 6 data fields: {}",
+        model.field_shape()[0],
+        cells.join("; ")
+    );
+    Ok(())
 }
 
 fn run() -> Res<()> {
@@ -132,6 +185,11 @@ fn run() -> Res<()> {
             config = config.coarsest(coarsest);
         }
         let model = WcrgModel::fit(&config, data.view())?;
+        convexity(
+            &model,
+            data.view(),
+            &out.join(format!("diagnostics_L{l}.json")),
+        )?;
         let mut taus = model.mixing_times(data.view(), 8, steps, 1, kernel)?;
         if let Some(last) = taus.last_mut() {
             *last = model.coarsest_mixing_time_with(
