@@ -388,9 +388,10 @@
 //! −6.37 and −6.07. The larger a block, the deeper the double well of the block field
 //! $x_{j-1}$ the conditional's potential carries, and local moves cross its barriers slowly.
 //! Reflecting a site's three details, $\bar x_j(u) \to -\bar x_j(u)$ (a Metropolis move that
-//! swaps the pattern of the finer block about its mean), every other sweep does not help: it
-//! doubled τ at every scale (at 128² from 13.7 to 20.0 sweeps for j = 4 and from 11.7 to 89 for
-//! j = 5), as the block's neighbours rarely accept the swapped pattern.
+//! swaps the pattern of the finer block about its mean), every other sweep does not help
+//! (measured once, not kept): τ about doubled at the finer scales, as if the reflections were
+//! mostly rejected, and grew far more at the deepest (at 128² from 13.7 to 20.0 sweeps for
+//! j = 4, from 11.7 to 89 for j = 5).
 //! A smaller coarsest field also costs accuracy: at 128² an 8 × 8 coarsest field puts
 //! |k| = 5 12.6 % high (5.5 standard errors) with the default fit and still 7.5 % (3.5) refined
 //! without tail walls.
