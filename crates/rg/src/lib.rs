@@ -383,10 +383,14 @@
 //! above). [`WcrgModel::hessian_spectrum`] shows why: the conditional that makes a 16 × 16
 //! field from an 8 × 8 one is less convex the deeper it sits. With a fixed 4 × 4 coarsest
 //! field it is scale 1, 2, 3 and 4 from 16² to 128², and its τ is 3.6, 4.5, 7.2 and 13.7
-//! sweeps. At 6 data fields of each size (fits of 300 fields, no coarsest refinement), 6.7, 11.2,
-//! 8.4 and 17.2 % of its Hessian's eigenvalues are negative, and the lowest is −1.21, −2.43,
-//! −6.37 and −6.07. The larger a block, the deeper the double well of the block field
-//! $x_{j-1}$ the conditional's potential carries, and local moves cross its barriers slowly.
+//! sweeps. At 6 data fields of each size (fits of 300 fields, no coarsest refinement) the lowest
+//! eigenvalue of its Hessian is −1.21, −2.43, −6.37 and −6.07 (6.7, 11.2, 8.4 and 17.2 % of them
+//! negative). Within one lattice the deeper scales are the less convex ones:
+//! `critical_slowing --coarsest 4` at 128² (500 fields) finds the lowest eigenvalue at −2.41,
+//! −4.76, −6.57 and −8.94 for j = 2–5 (8.4, 10.6, 10.2 and 13.9 % negative; the share varies
+//! from fit to fit, the lowest eigenvalue's trend does not). The larger a block, the deeper the
+//! double well of the block field $x_{j-1}$ the conditional's potential carries, and local moves
+//! cross its barriers slowly.
 //! Reflecting a site's three details, $\bar x_j(u) \to -\bar x_j(u)$ (a Metropolis move that
 //! swaps the pattern of the finer block about its mean), every other sweep does not help
 //! (measured once, not kept): τ about doubled at the finer scales, as if the reflections were
