@@ -369,7 +369,7 @@ fn run(argv: Vec<String>) -> Res<()> {
     }
     model.save(out.join("model.json"))?;
     // Diagnostics at a reference field: the conditioning of every scale's learning system and
-    // of its Hessian (dense spectra up to 3072 values: every scale of the 64² demo, about 2 s),
+    // of its Hessian (dense spectra up to 3072 values: every scale of the 64² demo, about 5 s),
     // and the flow of the couplings across scales; `diagnostics.json` and two pictures.
     let x = reference.index_axis(ndarray::Axis(0), 0);
     let diag = model.diagnostics(x, 3072)?;

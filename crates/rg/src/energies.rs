@@ -41,6 +41,16 @@ struct Scratch {
     dpot: Vec<f64>,
 }
 
+/// `out += Dᵀ diag(ψ''(D x)) D v`: the Hessian of the two-site potential
+/// $\sum_{\text{edges } (u, w)}\psi(x(w) - x(u))$ on a periodic `shape` field, applied to `v`.
+fn add_difference_hessian(q: &Potential, shape: [usize; 2], x: &[f64], v: &[f64], out: &mut [f64]) {
+    for_each_edge(shape[0], shape[1], |u, w| {
+        let t = q.curvature(x[w] - x[u]) * (v[w] - v[u]);
+        out[w] += t;
+        out[u] -= t;
+    });
+}
+
 /// Calls `f(u, v)` for every nearest-neighbour pair $v = u + e_a$ of a periodic `ny × nx` grid
 /// (flat row-major indices), axis 0 then axis 1 at each site: the terms of
 /// $\sum_a\sum_u\psi\big(x(u + e_a) - x(u)\big)$.
@@ -224,11 +234,7 @@ impl FieldEnergy {
             }
         }
         if let Some(q) = &self.differences {
-            for_each_edge(self.shape[0], self.shape[1], |u, w| {
-                let t = q.curvature(x[w] - x[u]) * (v[w] - v[u]);
-                out[w] += t;
-                out[u] -= t;
-            });
+            add_difference_hessian(q, [self.shape[0], self.shape[1]], x, v, out);
         }
     }
 }
@@ -668,11 +674,7 @@ impl ConditionalEnergy {
                 fine_v.as_slice().expect("standard layout"),
             );
             let out = hv.as_slice_mut().expect("standard layout");
-            for_each_edge(fs[0], fs[1], |u, v| {
-                let t = q.curvature(x[v] - x[u]) * (w[v] - w[u]);
-                out[v] += t;
-                out[u] -= t;
-            });
+            add_difference_hessian(q, [fs[0], fs[1]], x, w, out);
         }
         let (_, d) = self.split.split_into_new(hv.view(), ws);
         let g2 = self.spec.gamma * self.spec.gamma;
