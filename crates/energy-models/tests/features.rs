@@ -857,3 +857,117 @@ fn walls_match_their_formulas_and_derivatives() {
     };
     assert!(ScalarPotential::new(&[4], unsorted).is_err());
 }
+
+/// The message of the panic `f` raises (empty if it raises none).
+fn panic_message<T>(f: impl FnOnce() -> T) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(_) => String::new(),
+        Err(e) => e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default(),
+    }
+}
+
+/// The hot-path contract (`wcrg_core`): a buffer of the wrong shape is a panic naming the
+/// expected and the actual shape. Each block is given a field of as many values as its own in
+/// another shape (which a flat loop would have read as its own), an output and a weight vector
+/// one entry too long (which a zipped loop would have filled or read in part, silently), to
+/// `values_into`, `laplacian_into` and `pullback_into`. Before the checks, four of the six
+/// blocks accepted some of these: the quadratic and channel couplings' Laplacians ignored the
+/// field, and the potentials, channel couplings, stiffness and `Concat` did not check the
+/// lengths of outputs and weights.
+#[test]
+fn every_block_names_both_shapes_on_a_wrong_buffer() {
+    use wcrg_energy_models::features::{
+        ChannelCouplings, ImagePotential, ModulatedStiffness, Modulator, NeighbourDifferences,
+    };
+    let bumps = Basis::Bumps {
+        centres: vec![-2.0, 0.0, 2.0],
+        width: 1.0,
+    };
+    let free = vec![true, true, true, false];
+    let (m, c) = (&[6usize, 6][..], &[4usize, 6, 6][..]);
+    let blocks: Vec<(Box<dyn FeatureLaplacian>, Vec<usize>)> = vec![
+        (
+            Box::new(QuadraticCouplings::window(m, 1).unwrap()),
+            vec![4, 9],
+        ),
+        (
+            Box::new(ScalarPotential::new(m, bumps.clone()).unwrap()),
+            vec![9, 4],
+        ),
+        (
+            Box::new(ChannelCouplings::window(c, free.clone(), 1).unwrap()),
+            vec![4, 4, 9],
+        ),
+        (
+            Box::new(
+                ImagePotential::new(
+                    std::sync::Arc::new(NeighbourDifferences::new(m).unwrap()),
+                    bumps.clone(),
+                )
+                .unwrap(),
+            ),
+            vec![3, 12],
+        ),
+        (
+            Box::new(
+                ModulatedStiffness::new(c, free, vec![Modulator::value(3, 2, bumps.clone())])
+                    .unwrap(),
+            ),
+            vec![2, 8, 9],
+        ),
+        (
+            Box::new(
+                Concat::new(vec![
+                    Box::new(QuadraticCouplings::window(m, 1).unwrap()),
+                    Box::new(ScalarPotential::new(m, bumps).unwrap()),
+                ])
+                .unwrap(),
+            ),
+            vec![36],
+        ),
+    ];
+    let names_both = |msg: &str, expected: &[usize], got: &[usize]| {
+        msg.contains(&format!("{expected:?}")) && msg.contains(&format!("{got:?}"))
+    };
+    let mut ws = Workspace::new();
+    for (k, (f, bad)) in blocks.iter().enumerate() {
+        let (shape, n) = (f.field_shape().to_vec(), f.len());
+        assert_eq!(
+            bad.iter().product::<usize>(),
+            shape.iter().product::<usize>()
+        );
+        let (x, wrong) = (normal(&shape, 1), normal(bad, 2));
+        let v = Array1::from_elem(n, 0.5);
+        let (mut out, mut long) = (Array1::zeros(n), Array1::zeros(n + 1));
+        let mut g = ArrayD::zeros(IxDyn(&shape));
+        let mut g_bad = ArrayD::zeros(IxDyn(bad));
+        let field_errors = [
+            panic_message(|| f.values_into(wrong.view(), out.view_mut(), &mut ws)),
+            panic_message(|| f.laplacian_into(wrong.view(), out.view_mut(), &mut ws)),
+            panic_message(|| f.pullback_into(wrong.view(), v.view(), g.view_mut(), &mut ws)),
+            panic_message(|| f.pullback_into(x.view(), v.view(), g_bad.view_mut(), &mut ws)),
+        ];
+        for (call, msg) in field_errors.iter().enumerate() {
+            assert!(
+                names_both(msg, &shape, bad),
+                "block {k}, call {call}: {msg:?}"
+            );
+        }
+        let long_v = Array1::from_elem(n + 1, 0.5);
+        let length_errors = [
+            panic_message(|| f.values_into(x.view(), long.view_mut(), &mut ws)),
+            panic_message(|| f.laplacian_into(x.view(), long.view_mut(), &mut ws)),
+            panic_message(|| f.pullback_into(x.view(), long_v.view(), g.view_mut(), &mut ws)),
+        ];
+        for (call, msg) in length_errors.iter().enumerate() {
+            assert!(
+                names_both(msg, &[n], &[n + 1]),
+                "block {k}, call {call}: {msg:?}"
+            );
+        }
+    }
+}

@@ -245,6 +245,7 @@ impl Energy for FieldEnergy {
     }
 
     fn energy(&self, x: ArrayViewD<'_, f64>, ws: &mut Workspace) -> f64 {
+        wcrg_core::validate::assert_shape("field energy input", &self.shape, x.shape());
         let mut g = vec![0.0; x.len()];
         let x = x.as_standard_layout();
         self.evaluate(
@@ -494,6 +495,11 @@ impl ConditionalEnergy {
     ) -> f64 {
         wcrg_core::validate::assert_shape("details", &self.details_shape, details.shape());
         wcrg_core::validate::assert_shape("coarse field", &self.coarse_shape, coarse.shape());
+        wcrg_core::validate::assert_shape(
+            "details gradient",
+            &self.details_shape,
+            grad_details.shape(),
+        );
         let plane = coarse.len();
         let mut s = std::mem::take(ws.get::<Scratch>());
         // Stack (details, coarse).
@@ -652,6 +658,9 @@ impl ConditionalEnergy {
         v: ArrayViewD<'_, f64>,
         ws: &mut Workspace,
     ) -> ArrayD<f64> {
+        wcrg_core::validate::assert_shape("details", &self.details_shape, details.shape());
+        wcrg_core::validate::assert_shape("coarse field", &self.coarse_shape, coarse.shape());
+        wcrg_core::validate::assert_shape("Hessian direction", &self.details_shape, v.shape());
         let plane = coarse.len();
         let mut stacked: Vec<f64> = v.iter().copied().collect();
         stacked.resize(4 * plane, 0.0);

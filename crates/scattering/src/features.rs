@@ -4,7 +4,7 @@
 use crate::reduction::Reduction;
 use crate::spectra::{Normalization, ScatteringSpectra, SpectraWorkspace};
 use ndarray::{Array1, ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, Ix2};
-use wcrg_core::{Features, Workspace};
+use wcrg_core::{Features, Workspace, validate};
 
 /// Reduced, normalised scattering spectra $x \mapsto R\,\Phi(x)$ as a feature map.
 #[derive(Debug, Clone)]
@@ -73,6 +73,7 @@ impl ScatteringFeatures {
 
     fn as_2d<'a>(&self, x: ArrayViewD<'a, f64>) -> ndarray::ArrayView2<'a, f64> {
         let (m, n) = self.spectra.shape();
+        validate::assert_shape("scattering field", &[m, n], x.shape());
         x.into_shape_with_order((m, n))
             .expect("field shape")
             .into_dimensionality::<Ix2>()
@@ -81,6 +82,7 @@ impl ScatteringFeatures {
 
     fn as_2d_mut<'a>(&self, out: ArrayViewMutD<'a, f64>) -> ndarray::ArrayViewMut2<'a, f64> {
         let (m, n) = self.spectra.shape();
+        validate::assert_shape("scattering pullback", &[m, n], out.shape());
         out.into_shape_with_order((m, n))
             .expect("output shape")
             .into_dimensionality::<Ix2>()
@@ -127,6 +129,7 @@ impl Features for ScatteringFeatures {
         mut out: ArrayViewMut1<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("scattering output", &[self.len()], out.shape());
         let sw = ws.get::<SpectraWorkspace>();
         let full = self.spectra.values(self.as_2d(x), &self.norm, sw);
         out.assign(&self.reduction.apply(full.view()));
@@ -139,6 +142,7 @@ impl Features for ScatteringFeatures {
         out: ArrayViewMutD<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("scattering weights", &[self.len()], v.shape());
         let sw = ws.get::<SpectraWorkspace>();
         let vf = self.reduction.pull(v);
         let out2 = self.as_2d_mut(out);

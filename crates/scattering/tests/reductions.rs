@@ -290,3 +290,59 @@ fn scattering_features_make_a_linear_energy() {
         );
     }
 }
+
+/// A field of another shape with as many values (8 × 32 for a 16 × 16 model) used to be
+/// reshaped into the model's shape and its statistics computed as if it were one. Now each
+/// wrong buffer is a panic naming the expected and the actual shape (the hot-path contract of
+/// `wcrg_core`), as is an output or weight vector of the wrong length.
+#[test]
+fn features_name_both_shapes_on_a_wrong_buffer() {
+    let n = 16;
+    let sp = ScatteringSpectra::new((n, n), 2, 4).unwrap();
+    let x = field(n, 5);
+    let norm = sp.normalization(x.view().insert_axis(Axis(0))).unwrap();
+    let red = Reduction::fourier_angles(&sp, Some(1));
+    let feats = ScatteringFeatures::new(sp, norm, red).unwrap();
+    let k = feats.len();
+    let message =
+        |f: &mut dyn FnMut()| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(()) => String::new(),
+            Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
+        };
+    let mut ws = Workspace::new();
+    let wrong = Array2::<f64>::ones((8, 32));
+    let (v, long_v) = (random_vec(k, 1), random_vec(k + 1, 2));
+    let (mut out, mut long) = (Array1::zeros(k), Array1::zeros(k + 1));
+    let (mut g, mut g_bad) = (Array2::zeros((n, n)), Array2::zeros((8, 32)));
+    let xd = x.view().into_dyn();
+    let shapes = [
+        message(&mut || feats.values_into(wrong.view().into_dyn(), out.view_mut(), &mut ws)),
+        message(&mut || {
+            let w = wrong.view().into_dyn();
+            feats.pullback_into(w, v.view(), g.view_mut().into_dyn(), &mut ws);
+        }),
+        message(&mut || {
+            feats.pullback_into(xd.clone(), v.view(), g_bad.view_mut().into_dyn(), &mut ws);
+        }),
+    ];
+    for (call, msg) in shapes.iter().enumerate() {
+        assert!(
+            msg.contains(&format!("{:?}", [n, n])) && msg.contains("[8, 32]"),
+            "call {call}: {msg:?}"
+        );
+    }
+    let mut ws = Workspace::new();
+    let mut g = Array2::zeros((n, n));
+    let lengths = [
+        message(&mut || feats.values_into(xd.clone(), long.view_mut(), &mut ws)),
+        message(&mut || {
+            feats.pullback_into(xd.clone(), long_v.view(), g.view_mut().into_dyn(), &mut ws)
+        }),
+    ];
+    for (call, msg) in lengths.iter().enumerate() {
+        assert!(
+            msg.contains(&format!("[{k}]")) && msg.contains(&format!("[{}]", k + 1)),
+            "call {call}: {msg:?}"
+        );
+    }
+}

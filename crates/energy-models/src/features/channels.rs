@@ -182,6 +182,7 @@ impl Features for ChannelCouplings {
         _ws: &mut Workspace,
     ) {
         validate::assert_shape("channel couplings field", &self.shape, x.shape());
+        validate::assert_shape("channel couplings output", &[self.len()], out.shape());
         let owned;
         let flat: &[f64] = match x.as_slice() {
             Some(v) => v,
@@ -206,6 +207,7 @@ impl Features for ChannelCouplings {
     ) {
         validate::assert_shape("channel couplings field", &self.shape, x.shape());
         validate::assert_shape("channel couplings pullback", &self.shape, out.shape());
+        validate::assert_shape("channel couplings weights", &[self.len()], v.shape());
         out.fill(0.0);
         // d/dx_c(u) of ½Σ x_c(u) x_d(u−s) is ½ x_d(u − s); d/dx_d(u) is ½ x_c(u + s).
         for (k, (c, d, s)) in self.features.iter().enumerate() {
@@ -227,10 +229,12 @@ impl Features for ChannelCouplings {
 impl FeatureLaplacian for ChannelCouplings {
     fn laplacian_into(
         &self,
-        _x: ArrayViewD<'_, f64>,
+        x: ArrayViewD<'_, f64>,
         mut out: ArrayViewMut1<'_, f64>,
         _ws: &mut Workspace,
     ) {
+        validate::assert_shape("channel couplings field", &self.shape, x.shape());
+        validate::assert_shape("channel couplings output", &[self.len()], out.shape());
         let n: usize = self.spatial().iter().product();
         for (o, (c, d, s)) in out.iter_mut().zip(&self.features) {
             let zero = s.iter().all(|&v| v == 0);

@@ -75,6 +75,7 @@ impl Features for Concat {
         mut out: ArrayViewMut1<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("concat output", &[self.len()], out.shape());
         for (i, b) in self.blocks.iter().enumerate() {
             let r = self.range(i);
             b.values_into(x.view(), out.slice_mut(s![r.start..r.end]), ws);
@@ -89,6 +90,7 @@ impl Features for Concat {
         ws: &mut Workspace,
     ) {
         validate::assert_shape("concat pullback", &self.shape, out.shape());
+        validate::assert_shape("concat weights", &[self.len()], v.shape());
         out.fill(0.0);
         let mut g = std::mem::take(&mut ws.get::<Scratch>().grad);
         g.resize(out.len(), 0.0);
@@ -109,6 +111,7 @@ impl FeatureLaplacian for Concat {
         mut out: ArrayViewMut1<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("concat output", &[self.len()], out.shape());
         for (i, b) in self.blocks.iter().enumerate() {
             let r = self.range(i);
             b.laplacian_into(x.view(), out.slice_mut(s![r.start..r.end]), ws);

@@ -86,6 +86,7 @@ impl Features for ImagePotential {
         mut out: ArrayViewMut1<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("image potential output", &[self.len()], out.shape());
         let y = self.image(x, ws);
         for (k, o) in out.iter_mut().enumerate() {
             *o = y.iter().map(|&t| self.basis.eval(k, t).0).sum();
@@ -99,6 +100,7 @@ impl Features for ImagePotential {
         out: ArrayViewMutD<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("image potential weights", &[self.len()], v.shape());
         let y = self.image(x, ws);
         let dy = y.mapv(|t| {
             (0..v.len())
@@ -116,6 +118,7 @@ impl FeatureLaplacian for ImagePotential {
         mut out: ArrayViewMut1<'_, f64>,
         ws: &mut Workspace,
     ) {
+        validate::assert_shape("image potential output", &[self.len()], out.shape());
         let y = self.image(x, ws);
         for (k, o) in out.iter_mut().enumerate() {
             *o = y

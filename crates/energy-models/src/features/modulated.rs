@@ -318,6 +318,7 @@ impl Features for ModulatedStiffness {
         mut out: ArrayViewMut1<'_, f64>,
         _ws: &mut Workspace,
     ) {
+        validate::assert_shape("modulated stiffness output", &[self.len()], out.shape());
         let (x, g) = self.prepare(x);
         let n = self.plane();
         self.for_each_feature(|a, c, m, k| {
@@ -339,6 +340,7 @@ impl Features for ModulatedStiffness {
         _ws: &mut Workspace,
     ) {
         validate::assert_shape("modulated stiffness pullback", &self.shape, out.shape());
+        validate::assert_shape("modulated stiffness weights", &[self.len()], v.shape());
         let (x, g) = self.prepare(x);
         let n = self.plane();
         let mut grad = vec![0.0; x.len()];
@@ -363,6 +365,7 @@ impl FeatureLaplacian for ModulatedStiffness {
         mut out: ArrayViewMut1<'_, f64>,
         _ws: &mut Workspace,
     ) {
+        validate::assert_shape("modulated stiffness output", &[self.len()], out.shape());
         let (_, g) = self.prepare(x);
         self.for_each_feature(|a, _, m, k| {
             let basis = &self.modulators[m].basis;

@@ -258,6 +258,7 @@ impl Features for ScalarPotential {
         _ws: &mut Workspace,
     ) {
         validate::assert_shape("potential field", &self.shape, x.shape());
+        validate::assert_shape("potential output", &[self.len()], out.shape());
         for (k, o) in out.iter_mut().enumerate() {
             *o = x.iter().map(|&t| self.basis.eval(k, t).0).sum();
         }
@@ -272,6 +273,7 @@ impl Features for ScalarPotential {
     ) {
         validate::assert_shape("potential field", &self.shape, x.shape());
         validate::assert_shape("potential pullback", &self.shape, out.shape());
+        validate::assert_shape("potential weights", &[self.len()], v.shape());
         out.zip_mut_with(&x, |o, &t| {
             *o = (0..v.len()).map(|k| v[k] * self.basis.eval(k, t).1).sum()
         });
@@ -286,6 +288,7 @@ impl FeatureLaplacian for ScalarPotential {
         _ws: &mut Workspace,
     ) {
         validate::assert_shape("potential field", &self.shape, x.shape());
+        validate::assert_shape("potential output", &[self.len()], out.shape());
         for (k, o) in out.iter_mut().enumerate() {
             *o = x.iter().map(|&t| self.basis.eval(k, t).2).sum();
         }

@@ -192,10 +192,12 @@ impl Features for QuadraticCouplings {
 impl FeatureLaplacian for QuadraticCouplings {
     fn laplacian_into(
         &self,
-        _x: ArrayViewD<'_, f64>,
+        x: ArrayViewD<'_, f64>,
         mut out: ArrayViewMut1<'_, f64>,
         _ws: &mut Workspace,
     ) {
+        validate::assert_shape("quadratic couplings field", &self.shape, x.shape());
+        validate::assert_shape("quadratic couplings output", &[self.len()], out.shape());
         let n: usize = self.shape.iter().product();
         for (o, s) in out.iter_mut().zip(&self.shifts) {
             let zero = s
