@@ -226,11 +226,15 @@ fn phi4_l64_disordered() {
 }
 
 /// At 64² with 1000 fields, refined given generated coarse fields, with tail walls on the
-/// conditional potentials ([`WcrgConfig::tail_walls`]): the one-point law is asserted within
-/// its error bars as well, φ's histogram and every per-scale standard deviation within 3
-/// combined standard errors. Measured: every spectrum bin within 4.0 %, the largest deviation
-/// 2.5 standard errors; φ's worst bin 1.7 standard errors (KL 4.4·10⁻⁵), the standard
-/// deviations within 0.8; fit 164 s. The same refinement without the walls: spectrum within
+/// conditional potentials ([`WcrgConfig::tail_walls`]): the spectrum bar is asserted
+/// as written, every bin within 5 % *and* within 3 combined standard errors (the other tests
+/// assert "or": their few-mode bins are noisier than 5 %), and the one-point law within its
+/// error bars as well, φ's histogram and every per-scale standard deviation within 3 combined
+/// standard errors. Measured: every spectrum bin within 4.03 % (|k| = 1, 0.7 standard errors),
+/// the largest deviation 2.5 standard errors (|k| = 32, 1.3 %); the training fields against
+/// the reference, with no model involved, differ by up to 5.7 %. φ's worst bin 1.7 standard
+/// errors (KL 4.4·10⁻⁵), the standard deviations within 0.8; fit 164 s (193 s on 2 cores in
+/// the last run). The same refinement without the walls: spectrum within
 /// 4.1 % and 3.3 standard errors, φ's worst bin 4.6 standard errors (KL 1.4·10⁻⁴), fit 158 s
 /// (earlier runs of it: 3.4 and 3.8 standard errors with 1024 and 512 generated fields per
 /// scale; the default fit, without refinement, reaches 4.7).
@@ -238,6 +242,15 @@ fn phi4_l64_disordered() {
 #[ignore = "slow: release-mode acceptance at L = 64"]
 fn phi4_l64_critical() {
     let r = acceptance_with(64, 0.922, 1000, 5, &refined(1024).tail_walls(true), 0.05);
+    for b in &r.power_spectrum {
+        assert!(
+            b.rel_err <= 0.05 && b.z <= 3.0,
+            "spectrum bin |k| = {}: {:.1} %, {:.1} standard errors (the bar: 5 % and 3)",
+            b.k,
+            100.0 * b.rel_err,
+            b.z
+        );
+    }
     assert!(
         r.histogram_max_z <= 3.0,
         "φ's histogram: worst bin {:.1} standard errors",
