@@ -519,6 +519,35 @@ fn report_error_bars_on_white_noise_are_the_exact_ones() {
     let wide = b.mapv(|v| 1.06 * v);
     let w = Report::compare(m, a.view(), wide.view(), None).unwrap();
     assert!(w.per_scale_std[0].z > 10.0, "{:?}", w.per_scale_std);
+    // The spectrum bins beyond both bars. The same law: none, and the summary says so. The
+    // wider law (12.4 % less power in the generated fields, relatively 11 % of the reference)
+    // misses both bars in every bin whose standard errors resolve 5 %, and in no bin when the
+    // relative bar is 20 %: a bin must miss both.
+    assert!(
+        r.spectrum_bins_beyond(0.05, 3.0).is_empty(),
+        "{}",
+        r.summary()
+    );
+    assert!(
+        r.summary().contains("more than 5 % and 3 SE: none"),
+        "{}",
+        r.summary()
+    );
+    let beyond = w.spectrum_bins_beyond(0.05, 3.0);
+    let resolved: Vec<f64> = w
+        .power_spectrum
+        .iter()
+        .filter(|b| b.z > 3.0)
+        .map(|b| b.k)
+        .collect();
+    assert_eq!(beyond.iter().map(|b| b.k).collect::<Vec<_>>(), resolved);
+    assert!(2 * beyond.len() > w.power_spectrum.len(), "{}", w.summary());
+    assert!(w.spectrum_bins_beyond(0.2, 0.0).is_empty());
+    assert!(
+        w.summary().contains(&format!("|k| = {} (", beyond[0].k)),
+        "{}",
+        w.summary()
+    );
 }
 
 /// Mixing times are reproducible for any number of threads, the coarsest field's alone are
