@@ -11,7 +11,7 @@
 //! which score matching recovers from ground-truth samples.
 
 use wcrg::core::ndarray::{ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, ArrayViewMutD, IxDyn};
-use wcrg::core::{FeatureLaplacian, Features, Workspace};
+use wcrg::core::{FeatureLaplacian, Features, Workspace, validate};
 use wcrg::energy_models::LinearEnergy;
 use wcrg::energy_models::features::{Basis, Concat, ScalarPotential};
 use wcrg::estimators::ScoreMatching;
@@ -52,6 +52,9 @@ impl Features for Kinetic {
         mut out: ArrayViewMut1<'_, f64>,
         _: &mut Workspace,
     ) {
+        // The hot-path contract: a wrong buffer is a panic naming both shapes.
+        validate::assert_shape("kinetic field", &self.shape, x.shape());
+        validate::assert_shape("kinetic output", &[1], out.shape());
         let mut k = 0.0;
         for i in 0..self.shape[0] {
             for j in 0..self.shape[1] {
@@ -68,6 +71,9 @@ impl Features for Kinetic {
         mut out: ArrayViewMutD<'_, f64>,
         _: &mut Workspace,
     ) {
+        validate::assert_shape("kinetic field", &self.shape, x.shape());
+        validate::assert_shape("kinetic pullback", &self.shape, out.shape());
+        validate::assert_shape("kinetic weights", &[1], v.shape());
         for i in 0..self.shape[0] {
             for j in 0..self.shape[1] {
                 let lap: f64 = self
@@ -84,10 +90,12 @@ impl Features for Kinetic {
 impl FeatureLaplacian for Kinetic {
     fn laplacian_into(
         &self,
-        _: ArrayViewD<'_, f64>,
+        x: ArrayViewD<'_, f64>,
         mut out: ArrayViewMut1<'_, f64>,
         _: &mut Workspace,
     ) {
+        validate::assert_shape("kinetic field", &self.shape, x.shape());
+        validate::assert_shape("kinetic output", &[1], out.shape());
         // ∂²/∂x(u)² of ½Σ(∇x)² is 2d = 4 at every site.
         out[0] = 4.0 * (self.shape[0] * self.shape[1]) as f64;
     }
@@ -150,4 +158,58 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         generated.z_against(&reference)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wcrg::core::ndarray::Array1;
+    use wcrg::core::validate::assert_panics_naming_shapes as assert_names;
+
+    /// The block against a naive second difference of its value, and its buffers checked: a
+    /// 6 × 7 field would otherwise be read as its 6 × 6 corner.
+    #[test]
+    fn the_kinetic_block_differentiates_and_checks_its_buffers() {
+        let k = Kinetic { shape: vec![6, 6] };
+        let mut ws = Workspace::new();
+        let x = ArrayD::from_shape_fn(IxDyn(&[6, 6]), |i| ((3 * i[0] + 5 * i[1]) % 7) as f64 - 3.0);
+        let value = |x: &ArrayD<f64>, ws: &mut Workspace| {
+            let mut out = Array1::zeros(1);
+            k.values_into(x.view(), out.view_mut(), ws);
+            out[0]
+        };
+        let mut g = ArrayD::zeros(IxDyn(&[6, 6]));
+        k.pullback_into(x.view(), Array1::ones(1).view(), g.view_mut(), &mut ws);
+        let mut lap = Array1::zeros(1);
+        k.laplacian_into(x.view(), lap.view_mut(), &mut ws);
+        let (h, mut lap_fd) = (0.5, 0.0);
+        for u in 0..36 {
+            let (mut p, mut m) = (x.clone(), x.clone());
+            p.as_slice_mut().unwrap()[u] += h;
+            m.as_slice_mut().unwrap()[u] -= h;
+            let (vp, v0, vm) = (value(&p, &mut ws), value(&x, &mut ws), value(&m, &mut ws));
+            // The value is quadratic: central differences are exact up to rounding.
+            assert!(((vp - vm) / (2.0 * h) - g.as_slice().unwrap()[u]).abs() < 1e-9);
+            lap_fd += (vp - 2.0 * v0 + vm) / (h * h);
+        }
+        assert!((lap_fd - lap[0]).abs() < 1e-9, "{lap_fd} vs {}", lap[0]);
+        let wrong = ArrayD::zeros(IxDyn(&[6, 7]));
+        let (mut out, mut long) = (Array1::zeros(1), Array1::zeros(2));
+        let mut g_bad = ArrayD::zeros(IxDyn(&[6, 7]));
+        assert_names("values", &[6, 6], &[6, 7], || {
+            k.values_into(wrong.view(), out.view_mut(), &mut ws)
+        });
+        assert_names("values output", &[1], &[2], || {
+            k.values_into(x.view(), long.view_mut(), &mut ws)
+        });
+        assert_names("laplacian", &[6, 6], &[6, 7], || {
+            k.laplacian_into(wrong.view(), out.view_mut(), &mut ws)
+        });
+        assert_names("pullback output", &[6, 6], &[6, 7], || {
+            k.pullback_into(x.view(), Array1::ones(1).view(), g_bad.view_mut(), &mut ws)
+        });
+        assert_names("pullback weights", &[1], &[2], || {
+            k.pullback_into(x.view(), Array1::ones(2).view(), g.view_mut(), &mut ws)
+        });
+    }
 }

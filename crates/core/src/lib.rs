@@ -27,8 +27,9 @@
 //! * **Boundaries.** Periodic everywhere.
 //! * **Set-up vs hot path.** Constructors validate and return `Result<_, Error>`; per-call methods
 //!   take `&self`, caller-owned output buffers and a [`Workspace`]. A shape mismatch on the hot path
-//!   is a documented panic naming the expected and actual shapes; the content of a workspace never
-//!   changes a result.
+//!   is a documented panic naming the expected and actual shapes ([`validate::assert_shape`];
+//!   [`validate::assert_panics_naming_shapes`] tests it, for your own blocks too); the content of
+//!   a workspace never changes a result.
 //! * **Randomness.** Every stochastic routine takes a seed or an RNG; one ChaCha stream per unit of
 //!   work (chain, sample, scale), never per thread, so results are identical for any thread count.
 //!

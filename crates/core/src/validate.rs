@@ -81,6 +81,35 @@ pub fn assert_shape(what: &str, expected: &[usize], actual: &[usize]) {
     );
 }
 
+/// Asserts that `f` panics with a message naming both `expected` and `actual` (as `{:?}`
+/// prints them), as [`assert_shape`]'s does: the hot-path contract, for the tests of feature
+/// blocks, energies and transforms, the workspace's and your own. `context` is put at the head
+/// of the failure message.
+///
+/// # Panics
+/// When `f` returns, or panics with another message (or a payload that is not a string). With
+/// `panic = "abort"` a panic of `f` aborts instead.
+#[track_caller]
+pub fn assert_panics_naming_shapes<T>(
+    context: &str,
+    expected: &[usize],
+    actual: &[usize],
+    f: impl FnOnce() -> T,
+) {
+    let msg = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(_) => panic!("{context}: no panic for shape {actual:?} (expected {expected:?})"),
+        Err(e) => e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default(),
+    };
+    assert!(
+        msg.contains(&format!("{expected:?}")) && msg.contains(&format!("{actual:?}")),
+        "{context}: the panic does not name {expected:?} and {actual:?}: {msg:?}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +158,25 @@ mod tests {
     #[should_panic(expected = "expected shape [2], got [3]")]
     fn assert_shape_panics_with_both_shapes() {
         assert_shape("buf", &[2], &[3]);
+    }
+
+    #[test]
+    fn panics_naming_shapes_are_told_from_the_others() {
+        assert_panics_naming_shapes("ok", &[2, 3], &[3, 2], || {
+            assert_shape("buf", &[2, 3], &[3, 2])
+        });
+        let fails = |f: fn()| std::panic::catch_unwind(f).is_err();
+        assert!(fails(|| assert_panics_naming_shapes(
+            "none",
+            &[2],
+            &[3],
+            || 1
+        )));
+        assert!(fails(|| {
+            assert_panics_naming_shapes("other", &[2], &[3], || panic!("index out of bounds"))
+        }));
+        assert!(fails(|| {
+            assert_panics_naming_shapes("one", &[2], &[3], || panic!("expected shape [2]"))
+        }));
     }
 }

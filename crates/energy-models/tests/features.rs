@@ -858,18 +858,6 @@ fn walls_match_their_formulas_and_derivatives() {
     assert!(ScalarPotential::new(&[4], unsorted).is_err());
 }
 
-/// The message of the panic `f` raises (empty if it raises none).
-fn panic_message<T>(f: impl FnOnce() -> T) -> String {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(_) => String::new(),
-        Err(e) => e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
-            .unwrap_or_default(),
-    }
-}
-
 /// The hot-path contract (`wcrg_core`): a buffer of the wrong shape is a panic naming the
 /// expected and the actual shape. Each block is given a field of as many values as its own in
 /// another shape (which a flat loop would have read as its own), an output and a weight vector
@@ -880,6 +868,7 @@ fn panic_message<T>(f: impl FnOnce() -> T) -> String {
 /// lengths of outputs and weights.
 #[test]
 fn every_block_names_both_shapes_on_a_wrong_buffer() {
+    use wcrg_core::validate::assert_panics_naming_shapes;
     use wcrg_energy_models::features::{
         ChannelCouplings, ImagePotential, ModulatedStiffness, Modulator, NeighbourDifferences,
     };
@@ -930,9 +919,6 @@ fn every_block_names_both_shapes_on_a_wrong_buffer() {
             vec![36],
         ),
     ];
-    let names_both = |msg: &str, expected: &[usize], got: &[usize]| {
-        msg.contains(&format!("{expected:?}")) && msg.contains(&format!("{got:?}"))
-    };
     let mut ws = Workspace::new();
     for (k, (f, bad)) in blocks.iter().enumerate() {
         let (shape, n) = (f.field_shape().to_vec(), f.len());
@@ -941,33 +927,30 @@ fn every_block_names_both_shapes_on_a_wrong_buffer() {
             shape.iter().product::<usize>()
         );
         let (x, wrong) = (normal(&shape, 1), normal(bad, 2));
-        let v = Array1::from_elem(n, 0.5);
+        let (v, long_v) = (Array1::from_elem(n, 0.5), Array1::from_elem(n + 1, 0.5));
         let (mut out, mut long) = (Array1::zeros(n), Array1::zeros(n + 1));
-        let mut g = ArrayD::zeros(IxDyn(&shape));
-        let mut g_bad = ArrayD::zeros(IxDyn(bad));
-        let field_errors = [
-            panic_message(|| f.values_into(wrong.view(), out.view_mut(), &mut ws)),
-            panic_message(|| f.laplacian_into(wrong.view(), out.view_mut(), &mut ws)),
-            panic_message(|| f.pullback_into(wrong.view(), v.view(), g.view_mut(), &mut ws)),
-            panic_message(|| f.pullback_into(x.view(), v.view(), g_bad.view_mut(), &mut ws)),
-        ];
-        for (call, msg) in field_errors.iter().enumerate() {
-            assert!(
-                names_both(msg, &shape, bad),
-                "block {k}, call {call}: {msg:?}"
-            );
-        }
-        let long_v = Array1::from_elem(n + 1, 0.5);
-        let length_errors = [
-            panic_message(|| f.values_into(x.view(), long.view_mut(), &mut ws)),
-            panic_message(|| f.laplacian_into(x.view(), long.view_mut(), &mut ws)),
-            panic_message(|| f.pullback_into(x.view(), long_v.view(), g.view_mut(), &mut ws)),
-        ];
-        for (call, msg) in length_errors.iter().enumerate() {
-            assert!(
-                names_both(msg, &[n], &[n + 1]),
-                "block {k}, call {call}: {msg:?}"
-            );
-        }
+        let (mut g, mut g_bad) = (ArrayD::zeros(IxDyn(&shape)), ArrayD::zeros(IxDyn(bad)));
+        let ctx = |call: &str| format!("block {k}: {call}");
+        assert_panics_naming_shapes(&ctx("values"), &shape, bad, || {
+            f.values_into(wrong.view(), out.view_mut(), &mut ws)
+        });
+        assert_panics_naming_shapes(&ctx("laplacian"), &shape, bad, || {
+            f.laplacian_into(wrong.view(), out.view_mut(), &mut ws)
+        });
+        assert_panics_naming_shapes(&ctx("pullback"), &shape, bad, || {
+            f.pullback_into(wrong.view(), v.view(), g.view_mut(), &mut ws)
+        });
+        assert_panics_naming_shapes(&ctx("pullback output"), &shape, bad, || {
+            f.pullback_into(x.view(), v.view(), g_bad.view_mut(), &mut ws)
+        });
+        assert_panics_naming_shapes(&ctx("values output"), &[n], &[n + 1], || {
+            f.values_into(x.view(), long.view_mut(), &mut ws)
+        });
+        assert_panics_naming_shapes(&ctx("laplacian output"), &[n], &[n + 1], || {
+            f.laplacian_into(x.view(), long.view_mut(), &mut ws)
+        });
+        assert_panics_naming_shapes(&ctx("pullback weights"), &[n], &[n + 1], || {
+            f.pullback_into(x.view(), long_v.view(), g.view_mut(), &mut ws)
+        });
     }
 }

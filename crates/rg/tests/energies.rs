@@ -559,78 +559,58 @@ fn potential_table_with_walls_is_exact_but_at_the_kinks() {
     println!("table error {far:.1e} away from the kinks, {near:.1e} at them (bound {bound:.1e})");
 }
 
-/// The message of the panic `f` raises (empty if it raises none, or a non-string one).
-fn panic_message<T>(f: impl FnOnce() -> T) -> String {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(_) => String::new(),
-        Err(e) => e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
-            .unwrap_or_default(),
-    }
-}
-
 /// The hot-path contract (`wcrg_core`): an array of the wrong shape is a panic naming the
 /// expected and the actual shape, never an index error or a value computed on another lattice.
 /// A 4 × 9 field has as many values as the 6 × 6 one: it used to be evaluated as if it were one.
 #[test]
 fn wrong_shapes_are_panics_naming_both_shapes() {
-    let names_both = |msg: &str, expected: &[usize], got: &[usize]| {
-        msg.contains(&format!("{expected:?}")) && msg.contains(&format!("{got:?}"))
-    };
+    use wcrg_core::validate::assert_panics_naming_shapes as assert_names;
     let (fe, _) = three_term_field(6, 3);
     let mut ws = Workspace::new();
     for shape in [[6usize, 5], [5, 6], [4, 9]] {
         let x = normal(&shape, 1);
-        let msg = panic_message(|| fe.energy(x.view(), &mut ws));
-        assert!(names_both(&msg, &[6, 6], &shape), "{shape:?}: {msg:?}");
+        assert_names("field energy", &[6, 6], &shape, || {
+            fe.energy(x.view(), &mut ws)
+        });
     }
     let m = 4;
     let (cond, _) = conditional_with(m, 1, 5, (true, true));
     let (details, coarse) = (normal(&[3, m, m], 6), normal(&[m, m], 7));
+    let confined = Support::Confined;
     for bad in [vec![3, m, m + 1], vec![m, 3, m], vec![4 * m, m]] {
         let wrong = normal(&bad, 8);
         let mut g = ArrayD::zeros(IxDyn(&[3, m, m]));
         let mut short = ArrayD::zeros(IxDyn(&bad));
-        let attempts = [
-            panic_message(|| {
-                cond.hessian_apply(wrong.view(), coarse.view(), details.view(), &mut ws)
-            }),
-            panic_message(|| {
-                cond.hessian_apply(details.view(), coarse.view(), wrong.view(), &mut ws)
-            }),
-            panic_message(|| {
-                cond.evaluate(
-                    wrong.view(),
-                    coarse.view(),
-                    g.view_mut(),
-                    None,
-                    Support::Confined,
-                    &mut ws,
-                )
-            }),
-            panic_message(|| {
-                cond.evaluate(
-                    details.view(),
-                    coarse.view(),
-                    short.view_mut(),
-                    None,
-                    Support::Confined,
-                    &mut ws,
-                )
-            }),
-        ];
-        for (k, msg) in attempts.iter().enumerate() {
-            assert!(
-                names_both(msg, &[3, m, m], &bad),
-                "{bad:?}, call {k}: {msg:?}"
-            );
-        }
-        let coarse_bad = normal(&[m, m + 1], 9);
-        let msg = panic_message(|| {
-            cond.hessian_apply(details.view(), coarse_bad.view(), details.view(), &mut ws)
+        let ctx = |call: &str| format!("{bad:?}: {call}");
+        assert_names(&ctx("Hessian at"), &[3, m, m], &bad, || {
+            cond.hessian_apply(wrong.view(), coarse.view(), details.view(), &mut ws)
         });
-        assert!(names_both(&msg, &[m, m], &[m, m + 1]), "{msg:?}");
+        assert_names(&ctx("Hessian direction"), &[3, m, m], &bad, || {
+            cond.hessian_apply(details.view(), coarse.view(), wrong.view(), &mut ws)
+        });
+        assert_names(&ctx("evaluate"), &[3, m, m], &bad, || {
+            cond.evaluate(
+                wrong.view(),
+                coarse.view(),
+                g.view_mut(),
+                None,
+                confined,
+                &mut ws,
+            )
+        });
+        assert_names(&ctx("evaluate's gradient"), &[3, m, m], &bad, || {
+            cond.evaluate(
+                details.view(),
+                coarse.view(),
+                short.view_mut(),
+                None,
+                confined,
+                &mut ws,
+            )
+        });
     }
+    let coarse_bad = normal(&[m, m + 1], 9);
+    assert_names("Hessian's coarse field", &[m, m], &[m, m + 1], || {
+        cond.hessian_apply(details.view(), coarse_bad.view(), details.view(), &mut ws)
+    });
 }

@@ -26,6 +26,16 @@ fn random_vec(len: usize, seed: u64) -> Array1<f64> {
     Array1::from_shape_simple_fn(len, || StandardNormal.sample(&mut rng))
 }
 
+/// Scattering features on `n × n` fields, J = 2, 4 angles, reduced to Fourier harmonics up to
+/// 1, normalised on one field, which is returned with them.
+fn features(n: usize) -> (ScatteringFeatures, Array2<f64>) {
+    let sp = ScatteringSpectra::new((n, n), 2, 4).unwrap();
+    let x = field(n, 5);
+    let norm = sp.normalization(x.view().insert_axis(Axis(0))).unwrap();
+    let red = Reduction::fourier_angles(&sp, Some(1));
+    (ScatteringFeatures::new(sp, norm, red).unwrap(), x)
+}
+
 #[test]
 fn reductions_are_linear_maps_with_their_adjoint() {
     let sp = ScatteringSpectra::new((16, 16), 2, 4).unwrap();
@@ -158,11 +168,7 @@ fn keep_by_snr_drops_noise_coefficients() {
 #[test]
 fn features_pullback_through_a_reduction_matches_central_differences() {
     let n = 16;
-    let sp = ScatteringSpectra::new((n, n), 2, 4).unwrap();
-    let x = field(n, 5);
-    let norm = sp.normalization(x.view().insert_axis(Axis(0))).unwrap();
-    let red = Reduction::fourier_angles(&sp, Some(1));
-    let feats = ScatteringFeatures::new(sp, norm, red).unwrap();
+    let (feats, x) = features(n);
     assert_eq!(feats.field_shape(), &[n, n]);
     assert_eq!(feats.names().len(), feats.len());
     let v = random_vec(feats.len(), 6);
@@ -297,52 +303,29 @@ fn scattering_features_make_a_linear_energy() {
 /// `wcrg_core`), as is an output or weight vector of the wrong length.
 #[test]
 fn features_name_both_shapes_on_a_wrong_buffer() {
+    use wcrg_core::validate::assert_panics_naming_shapes as assert_names;
     let n = 16;
-    let sp = ScatteringSpectra::new((n, n), 2, 4).unwrap();
-    let x = field(n, 5);
-    let norm = sp.normalization(x.view().insert_axis(Axis(0))).unwrap();
-    let red = Reduction::fourier_angles(&sp, Some(1));
-    let feats = ScatteringFeatures::new(sp, norm, red).unwrap();
+    let (feats, x) = features(n);
     let k = feats.len();
-    let message =
-        |f: &mut dyn FnMut()| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-            Ok(()) => String::new(),
-            Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
-        };
     let mut ws = Workspace::new();
     let wrong = Array2::<f64>::ones((8, 32));
     let (v, long_v) = (random_vec(k, 1), random_vec(k + 1, 2));
     let (mut out, mut long) = (Array1::zeros(k), Array1::zeros(k + 1));
     let (mut g, mut g_bad) = (Array2::zeros((n, n)), Array2::zeros((8, 32)));
-    let xd = x.view().into_dyn();
-    let shapes = [
-        message(&mut || feats.values_into(wrong.view().into_dyn(), out.view_mut(), &mut ws)),
-        message(&mut || {
-            let w = wrong.view().into_dyn();
-            feats.pullback_into(w, v.view(), g.view_mut().into_dyn(), &mut ws);
-        }),
-        message(&mut || {
-            feats.pullback_into(xd.clone(), v.view(), g_bad.view_mut().into_dyn(), &mut ws);
-        }),
-    ];
-    for (call, msg) in shapes.iter().enumerate() {
-        assert!(
-            msg.contains(&format!("{:?}", [n, n])) && msg.contains("[8, 32]"),
-            "call {call}: {msg:?}"
-        );
-    }
-    let mut ws = Workspace::new();
-    let mut g = Array2::zeros((n, n));
-    let lengths = [
-        message(&mut || feats.values_into(xd.clone(), long.view_mut(), &mut ws)),
-        message(&mut || {
-            feats.pullback_into(xd.clone(), long_v.view(), g.view_mut().into_dyn(), &mut ws)
-        }),
-    ];
-    for (call, msg) in lengths.iter().enumerate() {
-        assert!(
-            msg.contains(&format!("[{k}]")) && msg.contains(&format!("[{}]", k + 1)),
-            "call {call}: {msg:?}"
-        );
-    }
+    let (xd, wd) = (x.view().into_dyn(), wrong.view().into_dyn());
+    assert_names("values", &[n, n], &[8, 32], || {
+        feats.values_into(wd.clone(), out.view_mut(), &mut ws)
+    });
+    assert_names("pullback", &[n, n], &[8, 32], || {
+        feats.pullback_into(wd.clone(), v.view(), g.view_mut().into_dyn(), &mut ws)
+    });
+    assert_names("pullback output", &[n, n], &[8, 32], || {
+        feats.pullback_into(xd.clone(), v.view(), g_bad.view_mut().into_dyn(), &mut ws)
+    });
+    assert_names("values output", &[k], &[k + 1], || {
+        feats.values_into(xd.clone(), long.view_mut(), &mut ws)
+    });
+    assert_names("pullback weights", &[k], &[k + 1], || {
+        feats.pullback_into(xd.clone(), long_v.view(), g.view_mut().into_dyn(), &mut ws)
+    });
 }
