@@ -1,6 +1,6 @@
 //! The [`Energy`] trait and its extension traits.
 
-use ndarray::{ArrayView1, ArrayViewD, ArrayViewMutD};
+use ndarray::{ArrayView1, ArrayViewD, ArrayViewMutD, IxDyn};
 
 use crate::{Features, Workspace};
 
@@ -43,6 +43,24 @@ pub trait LocalEnergy: Energy {
     /// $\Delta U$ when the value at flat (row-major) index `site` changes from `x[site]` to
     /// `new_value`.
     fn local_energy_change(&self, x: ArrayViewD<'_, f64>, site: usize, new_value: f64) -> f64;
+
+    /// [`LocalEnergy::local_energy_change`] of the field whose values `x` holds in row-major
+    /// order: the same value, for the inner loops of single-site samplers, which call it once
+    /// per site. The provided version builds and checks a view of `x` on every call;
+    /// implementations override it to skip that work.
+    ///
+    /// # Panics
+    /// When `x` does not have one value per site of [`Energy::shape`].
+    fn local_energy_change_flat(&self, x: &[f64], site: usize, new_value: f64) -> f64 {
+        let view = ArrayViewD::from_shape(IxDyn(self.shape()), x).unwrap_or_else(|_| {
+            panic!(
+                "local energy change: expected shape {:?}, got a slice of shape [{}]",
+                self.shape(),
+                x.len()
+            )
+        });
+        self.local_energy_change(view, site, new_value)
+    }
 }
 
 macro_rules! forward_energy {
@@ -66,6 +84,9 @@ macro_rules! forward_energy {
         impl<E: LocalEnergy + ?Sized> LocalEnergy for $ty {
             fn local_energy_change(&self, x: ArrayViewD<'_, f64>, site: usize, new_value: f64) -> f64 {
                 (**self).local_energy_change(x, site, new_value)
+            }
+            fn local_energy_change_flat(&self, x: &[f64], site: usize, new_value: f64) -> f64 {
+                (**self).local_energy_change_flat(x, site, new_value)
             }
         }
     )*};

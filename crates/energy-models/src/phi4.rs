@@ -134,7 +134,24 @@ impl Energy for Phi4 {
 
 impl LocalEnergy for Phi4 {
     fn local_energy_change(&self, x: ArrayViewD<'_, f64>, site: usize, new_value: f64) -> f64 {
-        let phi = self.slice(&x);
+        self.change_at(&self.slice(&x), site, new_value)
+    }
+
+    fn local_energy_change_flat(&self, x: &[f64], site: usize, new_value: f64) -> f64 {
+        assert!(
+            x.len() == self.lattice.sites(),
+            "phi4 local energy change: expected shape {:?}, got a slice of shape [{}]",
+            self.lattice.shape(),
+            x.len()
+        );
+        self.change_at(x, site, new_value)
+    }
+}
+
+impl Phi4 {
+    /// The energy change of one site's move, on the field's values in row-major order.
+    #[inline]
+    fn change_at(&self, phi: &[f64], site: usize, new_value: f64) -> f64 {
         let old = phi[site];
         let mut dk = 0.0;
         for mu in 0..self.lattice.ndim() {

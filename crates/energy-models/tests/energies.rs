@@ -85,8 +85,53 @@ fn phi4_gradients_and_local_changes_in_1d_2d_3d() {
                     (full - local).abs() < 1e-11 * full.abs().max(1.0),
                     "{full} vs {local}"
                 );
+                // The samplers' flat form is the same value, bit for bit, as is the trait's
+                // provided version (through a wrapper that does not override it).
+                let flat = m.local_energy_change_flat(x.as_slice().unwrap(), site, new);
+                assert_eq!(flat.to_bits(), local.to_bits());
+                let provided =
+                    ViewsOnly(m).local_energy_change_flat(x.as_slice().unwrap(), site, new);
+                assert_eq!(provided.to_bits(), local.to_bits());
+            }
+            // A slice of the wrong length is a panic naming the shape, never a read of another
+            // lattice's values.
+            let short = &x.as_slice().unwrap()[1..];
+            for (what, e) in [("flat", m as &dyn LocalEnergy), ("provided", &ViewsOnly(m))] {
+                wcrg_core::validate::assert_panics_naming_shapes(
+                    what,
+                    m.shape(),
+                    &[short.len()],
+                    || e.local_energy_change_flat(short, 0, 0.5),
+                );
             }
         }
+    }
+}
+
+/// A local energy that implements only the view form of the energy change, so that the trait's
+/// provided `local_energy_change_flat` is the one called.
+struct ViewsOnly<'a>(&'a Phi4);
+
+impl Energy for ViewsOnly<'_> {
+    fn shape(&self) -> &[usize] {
+        self.0.shape()
+    }
+    fn energy(&self, x: ArrayViewD<'_, f64>, ws: &mut Workspace) -> f64 {
+        self.0.energy(x, ws)
+    }
+    fn energy_and_gradient(
+        &self,
+        x: ArrayViewD<'_, f64>,
+        grad: ArrayViewMutD<'_, f64>,
+        ws: &mut Workspace,
+    ) -> f64 {
+        self.0.energy_and_gradient(x, grad, ws)
+    }
+}
+
+impl LocalEnergy for ViewsOnly<'_> {
+    fn local_energy_change(&self, x: ArrayViewD<'_, f64>, site: usize, v: f64) -> f64 {
+        self.0.local_energy_change(x, site, v)
     }
 }
 

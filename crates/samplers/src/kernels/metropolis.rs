@@ -1,6 +1,6 @@
 //! Checkerboard single-site Metropolis.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -75,7 +75,6 @@ impl<E: LocalEnergy> Sampler for CheckerboardMetropolis<E> {
     }
 
     fn step(&self, s: &mut FieldState, rng: &mut ChaCha8Rng, ws: &mut Workspace) -> StepInfo {
-        let shape = self.energy.shape().to_vec();
         let mut snapshot = std::mem::take(&mut ws.get::<Scratch>().snapshot);
         let (mut alpha_sum, mut accepted) = (0.0, 0usize);
         for colour in 0..2u8 {
@@ -83,7 +82,7 @@ impl<E: LocalEnergy> Sampler for CheckerboardMetropolis<E> {
             let x = s.x.as_slice_mut().expect("states are standard layout");
             snapshot.clear();
             snapshot.extend_from_slice(x);
-            let snap = ArrayViewD::from_shape(IxDyn(&shape), &snapshot).expect("sized");
+            let snap = &snapshot[..];
             let per_chunk: Vec<(f64, usize)> = x
                 .par_chunks_mut(self.chunk)
                 .enumerate()
@@ -96,7 +95,7 @@ impl<E: LocalEnergy> Sampler for CheckerboardMetropolis<E> {
                             continue;
                         }
                         let new = *v + self.width * (2.0 * r.random::<f64>() - 1.0);
-                        let du = self.energy.local_energy_change(snap.view(), site, new);
+                        let du = self.energy.local_energy_change_flat(snap, site, new);
                         let alpha = if du.is_nan() {
                             0.0
                         } else {
