@@ -78,22 +78,23 @@
 //! the same batched samplers written as research code writes them, the chains as one
 //! `(B, L, L)` tensor, neighbours by `torch.roll`, the gradient written out, against
 //! [`Mala`] and [`CheckerboardMetropolis`] with the chains in parallel. Time per chain and
-//! transition (a MALA step, or a Metropolis sweep of every site), fastest of 5; both sides
-//! accept alike (0.74, 0.67 and 0.84 for MALA, 0.48–0.51 for Metropolis, the same to the
-//! third digit but for 0.671 against 0.675 and 0.838 against 0.833).
+//! transition (a MALA step, or a Metropolis sweep of every site), fastest of 5, one run of the
+//! script; both sides accept alike (0.74, 0.67 and 0.84 for MALA, 0.48–0.51 for Metropolis,
+//! the same to the third digit but for 0.671 against 0.675 and 0.838 against 0.833). The
+//! shared VM's speed varies by up to a third from run to run, on both sides.
 //!
 //! | case | threads | PyTorch | wcrg | ratio |
 //! |---|---|---|---|---|
-//! | MALA, 128 chains of 32² | 1 / 2 | 53.3 / 51.1 µs | 18.5 / 9.3 µs | 2.9× / 5.5× |
-//! | MALA, 128 chains of 64² | 1 / 2 | 294 / 180 µs | 72.7 / 40.9 µs | 4.0× / 4.4× |
-//! | MALA, 16 chains of 256² | 1 / 2 | 4.77 / 2.79 ms | 1.23 / 0.73 ms | 3.9× / 3.8× |
-//! | Metropolis, 128 chains of 32² | 1 / 2 | 89.7 / 69.1 µs | 57.1 / 28.9 µs | 1.6× / 2.4× |
-//! | Metropolis, 128 chains of 64² | 1 / 2 | 441 / 302 µs | 230 / 116 µs | 1.9× / 2.6× |
-//! | Metropolis, 16 chains of 256² | 1 / 2 | 7.27 / 3.83 ms | 3.75 / 1.91 ms | 1.9× / 2.0× |
+//! | MALA, 128 chains of 32² | 1 / 2 | 50.9 / 36.2 µs | 20.2 / 11.7 µs | 2.5× / 3.1× |
+//! | MALA, 128 chains of 64² | 1 / 2 | 286 / 161 µs | 80.1 / 40.6 µs | 3.6× / 4.0× |
+//! | MALA, 16 chains of 256² | 1 / 2 | 4.38 / 2.68 ms | 1.26 / 0.68 ms | 3.5× / 4.0× |
+//! | Metropolis, 128 chains of 32² | 1 / 2 | 75.2 / 50.4 µs | 46.2 / 23.4 µs | 1.6× / 2.2× |
+//! | Metropolis, 128 chains of 64² | 1 / 2 | 357 / 227 µs | 185 / 93.7 µs | 1.9× / 2.4× |
+//! | Metropolis, 16 chains of 256² | 1 / 2 | 6.41 / 4.04 ms | 3.04 / 1.52 ms | 2.1× / 2.7× |
 //!
 //! **Ground truth.** 1000 decorrelated 64² samples at $\beta_c$ (`sample --L 64 --beta 0.922
-//! --n 1000`): measured $\tau = 14.9$ sweeps, thinning 30, 42 000 sweeps on 4 chains, **7.1 s**
-//! wall time on 2 cores.
+//! --n 1000`): measured $\tau = 14.9$ sweeps, thinning 30, 42 000 sweeps on 4 chains, **5.9 s**
+//! wall time on 2 cores (7.1 s before the sweeps stopped building a view per site).
 //!
 //! ## Example
 //!

@@ -96,10 +96,13 @@ impl<E: LocalEnergy> Sampler for CheckerboardMetropolis<E> {
                         }
                         let new = *v + self.width * (2.0 * r.random::<f64>() - 1.0);
                         let du = self.energy.local_energy_change_flat(snap, site, new);
+                        // exp(min(−ΔU, 0)), without calling exp where it is 1.
                         let alpha = if du.is_nan() {
                             0.0
+                        } else if du <= 0.0 {
+                            1.0
                         } else {
-                            (-du).min(0.0).exp()
+                            (-du).exp()
                         };
                         a_sum += alpha;
                         if r.random::<f64>() < alpha {
