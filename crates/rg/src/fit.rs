@@ -938,5 +938,44 @@ pub(crate) fn check_data(data: ArrayView3<'_, f64>) -> Result<()> {
         .into());
     }
     wcrg_core::validate::finite("training fields", data.iter())?;
+    fixed_mean(data)
+}
+
+/// Relative spread of the fields' means below which they count as fixed:
+/// $L^2\operatorname{Var}(\bar x) / \operatorname{Var}(x)$, about 1 for white noise and the
+/// correlation area for correlated fields; rounding leaves about $10^{-30}$ when the mean is
+/// fixed by construction.
+const FIXED_MEAN: f64 = 1e-10;
+
+/// Fields that all have the same mean (density contrasts of a periodic box, fields normalised
+/// one by one) have a law on a hyperplane, without a density on the fields: no energy
+/// $e^{-U}$ fits it, as its constant mode would need an infinite stiffness. Score matching then
+/// gives the coarsest field an enormous stiffness there, and its samplers freeze.
+fn fixed_mean(data: ArrayView3<'_, f64>) -> Result<()> {
+    let (n, sites) = (data.shape()[0], data.shape()[1] * data.shape()[2]);
+    let means: Vec<f64> = data
+        .outer_iter()
+        .map(|x| x.iter().sum::<f64>() / sites as f64)
+        .collect();
+    let grand = means.iter().sum::<f64>() / n as f64;
+    let var_values = data.iter().map(|v| (v - grand).powi(2)).sum::<f64>() / data.len() as f64;
+    let var_means = means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / n as f64;
+    // Constant data are left to the fit's own error (a basis without spread).
+    if var_values > 0.0 && sites as f64 * var_means <= FIXED_MEAN * var_values {
+        return Err(wcrg_core::Error::Singular {
+            what: "training fields".into(),
+            detail: format!(
+                "every field has the same mean ({grand:.6e}; spread {:.1e} against a standard \
+                 deviation of {:.3e} of the values): a law of fields with a fixed mean has no \
+                 density on the fields, so no energy exp(-U) can be fitted to it (its constant \
+                 mode would need an infinite stiffness). Fit fields whose mean varies, e.g. \
+                 patches cut from larger fields, rather than fields normalised one by one or \
+                 density contrasts of a whole periodic box",
+                var_means.sqrt(),
+                var_values.sqrt()
+            ),
+        }
+        .into());
+    }
     Ok(())
 }

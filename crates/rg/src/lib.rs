@@ -43,7 +43,11 @@
 //! that take $x_{j-1}$ outside the range where a potential was fitted (the data's range widened
 //! by one bump width) have infinite energy and are rejected (counted as support rejections).
 //! Every sample at every scale has its own ChaCha stream, so results are identical for any
-//! number of threads. Bad data, shapes, singular systems and corrupt model files are errors.
+//! number of threads. Bad data, shapes, singular systems and corrupt model files are errors;
+//! so are training fields that all have the same mean (a law without a density on the fields).
+//! Set [`WcrgConfig::symmetric`] when the law is symmetric under $x \to -x$: near a phase
+//! transition score matching cannot weigh the two ordered phases without it (`docs/rg.md`,
+//! section 3, "Your own data", gives what fails and what to do for heavy-tailed fields).
 //!
 //! ## Measured (φ⁴, λ = 1, 2-D; 2-core x86-64 VM)
 //!

@@ -173,7 +173,10 @@ pub(crate) fn refine<F: Features + ?Sized>(
             stage: "maximum-likelihood refinement of the coarsest field".into(),
             detail: format!(
                 "it diverged: the chains' MALA step fell to {step:.1e}, the refined energy is \
-                 too stiff to sample (too few training fields?); fit with more fields or \
+                 too stiff to sample. Likely causes: too few training fields; or a law whose \
+                 coarse fields have separated modes (near a phase transition, ordered either \
+                 way) fitted without its symmetry: if the law is symmetric under x -> -x, fit \
+                 with symmetric(true) (--symmetric true). Otherwise fit with more fields or \
                  without the refinement (coarse_ml_iterations = 0)"
             ),
         });

@@ -657,6 +657,34 @@ fn bad_data_and_settings_are_errors() {
     }
     // Constant fields: nothing to learn.
     assert!(fit(&config(), &Array3::from_elem((20, 16, 16), 1.0)).is_err());
+    // Fields whose means are all equal (each field's mean subtracted, or set to 1.5): their
+    // law has no density, a clear error naming the fixed mean rather than a fit whose
+    // coarsest samplers freeze.
+    let mut fixed = d.slice(s![..20, .., ..]).to_owned();
+    for mut x in fixed.outer_iter_mut() {
+        let m = x.mean().unwrap();
+        x.mapv_inplace(|v| v - m);
+    }
+    for shift in [0.0, 1.5] {
+        // (Not `unwrap_err`: a model that fits would print whole.)
+        let e = fit(&config(), &fixed.mapv(|v| v + shift)).err();
+        assert!(
+            matches!(&e, Some(RgError::Core(wcrg_core::Error::Singular { .. })))
+                && e.as_ref()
+                    .is_some_and(|e| e.to_string().contains("same mean")),
+            "shift {shift}: {e:?}"
+        );
+    }
+    // The check's scale: means spread by 10⁻⁴ of the values' standard deviation (16² sites, so
+    // a relative spread of 2.6·10⁻⁶ where white noise has 1) are a law with a density.
+    let mut varying = fixed.clone();
+    let sd = fixed.std(0.0);
+    for (i, mut x) in varying.outer_iter_mut().enumerate() {
+        let t = 1e-4 * sd * if i % 2 == 0 { 1.0 } else { -1.0 };
+        x.mapv_inplace(|v| v + t);
+    }
+    let e = fit(&config(), &varying).err().map(|e| e.to_string());
+    assert!(!e.as_deref().unwrap_or("").contains("same mean"), "{e:?}");
     // Sampling settings, energies of mis-shaped batches.
     let m = model();
     assert!(m.sample(&SamplingConfig::new(0, 1)).is_err());
