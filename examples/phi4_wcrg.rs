@@ -113,6 +113,40 @@ fn ground_truth(out: &Path, l: usize, beta: f64, n: usize, seed: u64) -> Res<nda
     Ok(fields)
 }
 
+/// A hint to pass `--symmetric true` when the training fields' odd moments about 0, the mean
+/// and the mean cube in units of the values' standard deviation, are both within 3 standard
+/// errors of 0 (the fields taken as independent): their law may be symmetric under x → −x,
+/// and near a phase transition the fit needs to be told (`WcrgConfig::symmetric`). `None`
+/// otherwise, and for fewer than 10 fields or constant ones.
+fn symmetry_hint(data: ndarray::ArrayView3<'_, f64>) -> Option<String> {
+    let n = data.shape()[0];
+    let sd = data.std(0.0);
+    if n < 10 || sd <= 0.0 || !sd.is_finite() {
+        return None;
+    }
+    // Per field: the mean and the mean cube, in units of sd; their means over the fields, each
+    // with its standard error.
+    let per_field = |f: &dyn Fn(f64) -> f64| -> (f64, f64) {
+        let v: Vec<f64> = data
+            .outer_iter()
+            .map(|x| x.iter().map(|&t| f(t / sd)).sum::<f64>() / x.len() as f64)
+            .collect();
+        let m = v.iter().sum::<f64>() / n as f64;
+        let var = v.iter().map(|t| (t - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (m, (var / n as f64).sqrt())
+    };
+    let (m1, e1) = per_field(&|t| t);
+    let (m3, e3) = per_field(&|t| t * t * t);
+    (m1.abs() <= 3.0 * e1 && m3.abs() <= 3.0 * e3).then(|| {
+        format!(
+            "hint: the training fields look symmetric under x -> -x (mean {m1:.3} ± {e1:.3}, \
+             mean cube {m3:.3} ± {e3:.3}, in units of their standard deviation); if their law \
+             is, pass --symmetric true: near a phase transition the fit cannot weigh the two \
+             ordered phases without it (docs/rg.md, \"Your own data\")"
+        )
+    })
+}
+
 /// The fit configuration from the flags (the coarsest field's side is set once the data's
 /// size is known); `ground_truth`: training on generated φ⁴ fields, whose law is symmetric.
 fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
@@ -254,6 +288,11 @@ fn run(argv: Vec<String>) -> Res<()> {
                 &d.shape()[1..],
                 p.display()
             );
+            if args.raw("symmetric").is_none()
+                && let Some(hint) = symmetry_hint(d.view())
+            {
+                println!("{hint}");
+            }
             (d, None)
         }
         None => (
@@ -544,6 +583,30 @@ mod tests {
             Ok(()) => panic!("{args:?}: expected an error"),
             Err(e) => e.to_string(),
         }
+    }
+
+    /// The symmetry hint: given for fields whose law is symmetric under x → −x (white noise
+    /// and its negative, alternating), not for fields with a mean or a skewed law, nor for
+    /// constant or too few fields.
+    #[test]
+    fn the_symmetry_hint_sees_odd_moments() {
+        // Uniform noise on (−1, 1) (xorshift), a symmetric law.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise = Array3::from_shape_fn((200, 8, 8), |_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            2.0 * (state >> 11) as f64 / (1u64 << 53) as f64 - 1.0
+        });
+        let hint = symmetry_hint(noise.view()).expect("symmetric noise");
+        assert!(hint.contains("--symmetric true"), "{hint}");
+        // A mean of a tenth of the standard deviation (0.058): about 11 standard errors off.
+        assert_eq!(symmetry_hint(noise.mapv(|v| v + 0.058).view()), None);
+        // Zero mean, skewed: v² − 1/3.
+        let skewed = noise.mapv(|v| v * v - 1.0 / 3.0);
+        assert_eq!(symmetry_hint(skewed.view()), None);
+        assert_eq!(symmetry_hint(Array3::zeros((20, 8, 8)).view()), None);
+        assert_eq!(symmetry_hint(noise.slice(ndarray::s![..9, .., ..])), None);
     }
 
     /// `n` finite, field-like values of `side × side`.
