@@ -585,9 +585,9 @@ mod tests {
         }
     }
 
-    /// The symmetry hint: given for fields whose law is symmetric under x → −x (white noise
-    /// and its negative, alternating), not for fields with a mean or a skewed law, nor for
-    /// constant or too few fields.
+    /// The symmetry hint: given for fields whose law is symmetric under x → −x (uniform
+    /// noise on (−1, 1)), not for fields with a mean or a skewed law, nor for constant or too
+    /// few fields.
     #[test]
     fn the_symmetry_hint_sees_odd_moments() {
         // Uniform noise on (−1, 1) (xorshift), a symmetric law.
