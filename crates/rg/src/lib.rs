@@ -52,42 +52,58 @@
 //! ## Measured (φ⁴, λ = 1, 2-D; 2-core x86-64 VM)
 //!
 //! `cargo run --release --example phi4_wcrg` (64², β = 0.92 ≈ β_c, 1000 training and 1000
-//! independent reference fields, three scales 64 → 8, db2, radius-2 windows, 20 bumps, 50
-//! sweeps per scale, coarsest field with a two-site potential): fit 89 s (most of it the
-//! coarsest field's maximum-likelihood refinement), sampling of 1000 fields 24 s, about 2¼
-//! minutes in all with the ground truth. Against the reference: power spectrum within 10.0 % at
-//! |k| = 1 (2.2 standard errors) and within 4.7 % in every other radial bin (largest deviation
-//! 2.3 standard errors, at |k| = 0); KL(truth‖generated) of the marginal of φ 7.5·10⁻⁴;
-//! per-scale standard deviations within 0.6 %; Binder cumulant 0.6084 ± 0.0038 vs
-//! 0.5957 ± 0.0038 (the training fields': 0.6051); learned vs true energy Pearson r = 0.9995.
-//! (Standard errors: the generated fields grouped by the coarsest chain they descend from,
-//! the ground truth by batch means over 100 contiguous blocks; [`Report::compare_grouped`].)
-//! The one-point law is within its bars with room to spare but measurably off: the report's
-//! error bars put the generated std of $x_0$ 0.31 % high (3.7 standard errors) and φ's
-//! histogram with too much weight at $|\varphi| \approx 1.7$ (up to 5.8 standard errors) and
-//! near 0, where the training fields agree with the reference within 1.0 and 2.5 standard
+//! independent reference fields, three scales 64 → 8, db2, radius-2 windows, 20 bumps with tail
+//! walls, 50 sweeps per scale, coarsest field with a two-site potential and HMC chains, the
+//! conditionals refined given generated coarse fields): fit 124 s, sampling of 1000 fields
+//! 19 s, 172 s in all with the ground truth. Against the reference: power spectrum 11.8 % low at
+//! |k| = 1 (2.6 standard errors; the training fields are 9.2 % low there) and within 3.5 % in
+//! every other radial bin (largest deviation 1.4 standard errors); KL(truth‖generated) of the
+//! marginal of φ 9.2·10⁻⁵, its worst bin 2.2 standard errors; per-scale standard deviations
+//! within 0.11 % (0.6 standard errors); Binder cumulant 0.6101 ± 0.0034 vs 0.5957 ± 0.0038 (the
+//! training fields': 0.6051); learned vs true energy Pearson r = 0.9995. Against the training
+//! fields every bin is within 3.2 % and 2.1 standard errors. Fit seeds 1 and 2 give |k| = 1
+//! 13.5 % and 8.1 % low (3.1 and 1.7 standard errors), every other bin within 3.0 % and 2.5 %,
+//! φ's worst bin 2.5 and 2.2 standard errors, the standard deviations within 1.0 and 1.2,
+//! Binder 0.6097 and 0.6042, fits of 133 s. (Standard errors: the generated fields grouped by
+//! the coarsest chain they descend from, the ground truth by batch means over 100 contiguous
+//! blocks; [`Report::compare_grouped`].)
+//!
+//! The demo's defaults are not the library's: [`WcrgConfig::default()`] has no tail walls,
+//! MALA coarsest chains and no refinement given generated coarse fields (`phi4_wcrg
+//! --coarse-kernel mala --tail-walls false --marginal-ml-iterations 0`). That fit takes 89 s
+//! and leaves the one-point law within the bars with room to spare but measurably off:
+//! the report's error bars put the generated std of $x_0$ 0.31 % high (3.7 standard errors) and
+//! φ's histogram with too much weight at $|\varphi| \approx 1.7$ (up to 5.8 standard errors)
+//! and near 0, where the training fields agree with the reference within 1.0 and 2.5 standard
 //! errors: a small bias of the fitted model in the local law, largest in the outer 0.06 % of
 //! values (1.15–1.8 times the reference's probability), which the potentials' bumps (on the
 //! 2.5 %–97.5 % quantiles) constrain loosely (`docs/rg.md`, section 5, gives what was tried).
-//! [`WcrgConfig::tail_walls`] adds quadratic walls beyond the outer bumps of the conditional
-//! potentials: over three fit seeds φ's worst bin comes to 3.6–4.2 standard errors (5.7–5.8
-//! without) for slightly worse standard deviations; it is off by default. With the refinement
-//! given generated coarse fields as well (`phi4_wcrg --tail-walls true
-//! --marginal-ml-iterations 8`, fit 170 s instead of about 80) the one-point law is within its error
-//! bars over the three seeds: φ's worst bin 2.4–2.8 standard errors, every per-scale standard
-//! deviation within 2.0, KL 0.3–5.3·10⁻⁴, the spectrum within 5 % everywhere (one seed has
-//! |k| = 9 3.3 % low, 4.2 standard errors).
+//! Its spectrum: |k| = 1 10.0 % low (2.2 standard errors), every other bin within 4.7 % (2.3
+//! standard errors at most), KL 7.5·10⁻⁴, Binder 0.6084 ± 0.0038. [`WcrgConfig::tail_walls`]
+//! adds quadratic walls beyond the outer bumps of the conditional potentials: over three fit
+//! seeds φ's worst bin comes to 3.6–4.2 standard errors (5.7–5.8 without) for slightly worse
+//! standard deviations. With the refinement given generated coarse fields as well
+//! ([`WcrgConfig::marginal_ml_iterations`], 8) and MALA coarsest chains (fit 170 s) the
+//! one-point law is within its error bars over the three seeds: φ's worst bin 2.4–2.8
+//! standard errors, every per-scale standard deviation within 2.0, KL 0.3–5.3·10⁻⁴, the
+//! spectrum within 5 % everywhere (one seed has |k| = 9 3.3 % low, 4.2 standard errors). The
+//! demo runs that fit with HMC coarsest chains, which keeps it within its 5-minute budget.
 //!
-//! [`CoarseKernel::hmc`] (`phi4_wcrg --coarse-kernel hmc`, opt-in) runs the coarsest field's
-//! chains, in the refinement and in the generation, by HMC instead of MALA. On the demo's 8 × 8
-//! coarsest field the squared mean's τ_int falls from 3043 ± 360 gradient evaluations to
-//! 610–710 ([`WcrgModel::coarsest_mixing_time_with`]; 10–40 leapfrog steps, acceptance
-//! 0.6–0.87; on the 16 × 16 coarsest field at 128², from 9050 ± 657 to 4250 ± 431), and with a
-//! quarter of the budgets the demo fits in 30 s and samples in 19 s
-//! (105 s and 26 s under MALA) with the same report within its noise: Binder 0.6101 ± 0.0034,
-//! ⟨m²⟩ 0.2274 ± 0.0027, |k| = 1 11.8 % low (2.6 standard errors), per-scale standard
-//! deviations within 0.20 %, consecutive samples' m² correlation 0.186 ± 0.034 (`docs/rg.md`,
-//! section 1, has both columns).
+//! [`CoarseKernel::hmc`] (the demo's default; `phi4_wcrg --coarse-kernel mala` for MALA) runs
+//! the coarsest field's chains, in the refinement and in the generation, by HMC instead of
+//! MALA. On the demo's 8 × 8 coarsest field the squared mean's τ_int falls from 3043 ± 360
+//! gradient evaluations to 610–710 ([`WcrgModel::coarsest_mixing_time_with`]; 10–40 leapfrog
+//! steps, acceptance 0.6–0.87; on the 16 × 16 coarsest field at 128², from 9050 ± 657 to
+//! 4250 ± 431), and with a quarter of the budgets the library's default fit takes 30 s and
+//! samples in 19 s (105 s and 26 s under MALA) with the same report within its noise: Binder
+//! 0.6101 ± 0.0034, ⟨m²⟩ 0.2274 ± 0.0027, |k| = 1 11.8 % low (2.6 standard errors), per-scale
+//! standard deviations within 0.20 %, consecutive samples' m² correlation 0.186 ± 0.034
+//! (`docs/rg.md`, section 1, has both columns).
+//!
+//! The other `phi4_wcrg` commands quoted with figures below were measured with the library's
+//! defaults. To repeat one, add `--coarse-kernel mala --tail-walls false
+//! --marginal-ml-iterations 0`, leaving out any of these three flags that the command sets
+//! itself.
 //!
 //! At this sample size the lowest bins are dominated by the training set's own fluctuation,
 //! which no fit can remove: the 1000 training fields and the 1000 reference fields (two
@@ -101,11 +117,13 @@
 //! steps), six fits of the demo's data (fit seeds 0, 1, 2, each with two equivalent summation
 //! orders of the coarsest couplings) gave |k| = 1 within 4.2–16.6 % and Binder cumulants
 //! 0.5992–0.6140 (mean 0.6056, standard deviation 0.0065, against a standard error of 0.0034
-//! for one generation), centred on the training fields' 0.6051. With the present defaults
-//! (128 chains thinned by 3000 steps) fit seeds 0, 1, 2 gave |k| = 1 at 10.0, 8.6 and 10.3 % (2.2, 1.9 and
-//! 2.3 standard errors) and Binder cumulants 0.6084, 0.6084 and 0.6063: each close to the
-//! training fields' own offset from the reference (9.2 %, 0.6051), every bin |k| ≥ 3 within
-//! 4.7 %. Three runs show a smaller spread but cannot say how much smaller.
+//! for one generation), centred on the training fields' 0.6051. With the library's defaults
+//! (MALA, 128 chains thinned by 3000 steps) fit seeds 0, 1, 2 gave |k| = 1 at 10.0, 8.6 and
+//! 10.3 % (2.2, 1.9 and 2.3 standard errors) and Binder cumulants 0.6084, 0.6084 and 0.6063:
+//! each close to the training fields' own offset from the reference (9.2 %, 0.6051), every bin
+//! |k| ≥ 3 within 4.7 %. Three runs show a smaller spread but cannot say how much smaller. The
+//! demo's defaults (above) gave 11.8, 13.5 and 8.1 % (2.6, 3.1 and 1.7 standard errors; against
+//! the training fields 2.8 and 4.7 % low and 1.3 % high, within 1.0 standard error).
 //!
 //! With 4000 fields per set the noise floor drops to about 2 % and the model's own errors show
 //! (`phi4_wcrg --n 4000`, two independent training/reference pairs; generated vs reference):
