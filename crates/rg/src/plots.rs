@@ -101,13 +101,17 @@ pub fn line_plot(
                 .y_label_area_size(70)
                 .build_cartesian_2d($xr, $yr)
                 .map_err(&e)?;
-            chart
-                .configure_mesh()
-                .x_desc(x_label)
+            let mut mesh = chart.configure_mesh();
+            mesh.x_desc(x_label)
                 .y_desc(y_label)
-                .label_style(("sans-serif", 15))
-                .draw()
-                .map_err(&e)?;
+                .label_style(("sans-serif", 15));
+            if log_x && x1 > 10.0 * x0 {
+                mesh.x_label_formatter(&log_tick_label);
+            }
+            if log_y && yhi > 10.0 * ylo {
+                mesh.y_label_formatter(&log_tick_label);
+            }
+            mesh.draw().map_err(&e)?;
             for (i, (name, points)) in series.iter().enumerate() {
                 let c = colors[i % colors.len()];
                 let good: Vec<(f64, f64, f64)> = points
@@ -155,6 +159,29 @@ pub fn line_plot(
     }
     root.present().map_err(&e)?;
     Ok(())
+}
+
+/// The tick label of a log axis spanning more than a decade: only 1, 2 and 5 times a power of
+/// ten are labelled (the other ticks keep their grid lines, unlabelled), so that the labels of
+/// the axis' crowded upper decades do not run into each other.
+fn log_tick_label(v: &f64) -> String {
+    let v = *v;
+    if !(v.is_finite() && v > 0.0) {
+        return String::new();
+    }
+    let mantissa = v / 10f64.powf(v.log10().floor());
+    if ![1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .any(|&k| (mantissa - k).abs() < 1e-6 * k)
+    {
+        return String::new();
+    }
+    if (1e-3..1e6).contains(&v) {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// Histograms of the report (φ and every detail channel), one panel each, log-y.
@@ -423,6 +450,31 @@ pub fn diagnostics(dir: &Path, d: &crate::Diagnostics) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Labels at 1, 2 and 5 times a power of ten only, written plainly between 10⁻³ and 10⁶.
+    #[test]
+    fn log_ticks_are_labelled_at_one_two_and_five() {
+        let cases = [
+            (1.0, "1"),
+            (2.0, "2"),
+            (3.0, ""),
+            (8.0, ""),
+            (9.999, ""),
+            (10.0, "10"),
+            (50.0, "50"),
+            (0.2, "0.2"),
+            (0.002, "0.002"),
+            (0.0005, "5e-4"),
+            (2e7, "2e7"),
+            (7e7, ""),
+            (0.0, ""),
+            (-1.0, ""),
+            (f64::NAN, ""),
+        ];
+        for (v, label) in cases {
+            assert_eq!(log_tick_label(&v), label, "{v}");
+        }
+    }
 
     /// One lattice size (a single abscissa) used to fail with "nothing to plot".
     #[test]
