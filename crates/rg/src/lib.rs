@@ -57,14 +57,14 @@
 //! conditionals refined given generated coarse fields): fit 124 s, sampling of 1000 fields
 //! 19 s, 172 s in all with the ground truth. Against the reference: power spectrum 11.8 % low at
 //! |k| = 1 (2.6 standard errors; the training fields are 9.2 % low there) and within 3.5 % in
-//! every other radial bin (largest deviation 1.4 standard errors); KL(truth‖generated) of the
+//! every other radial bin (largest deviation 2.5 standard errors); KL(truth‖generated) of the
 //! marginal of φ 9.2·10⁻⁵, its worst bin 2.2 standard errors; per-scale standard deviations
 //! within 0.11 % (0.6 standard errors); Binder cumulant 0.6101 ± 0.0034 vs 0.5957 ± 0.0038 (the
 //! training fields': 0.6051); learned vs true energy Pearson r = 0.9995. Against the training
 //! fields every bin is within 3.2 % and 2.1 standard errors. Fit seeds 1 and 2 give |k| = 1
-//! 13.5 % and 8.1 % low (3.1 and 1.7 standard errors), every other bin within 3.0 % and 2.5 %,
-//! φ's worst bin 2.5 and 2.2 standard errors, the standard deviations within 1.0 and 1.2,
-//! Binder 0.6097 and 0.6042, fits of 133 s. (Standard errors: the generated fields grouped by
+//! 13.5 % and 8.1 % low (3.1 and 1.7 standard errors), every other bin within 4.7 % and 2.5 %
+//! (2.6 standard errors at most), φ's worst bin 2.5 and 2.2 standard errors, the standard
+//! deviations within 1.0 and 1.2, Binder 0.6097 and 0.6042, fits of 133 s. (Standard errors: the generated fields grouped by
 //! the coarsest chain they descend from, the ground truth by batch means over 100 contiguous
 //! blocks; [`Report::compare_grouped`].)
 //!
