@@ -4,18 +4,18 @@
 //! ([`USAGE`]); an unknown, repeated or malformed flag is an error before any work starts.
 //!
 //! With no arguments: generates 1000 training and 1000 reference fields of 2-D φ⁴ ($\lambda = 1$)
-//! on a 64² lattice at $\beta = 0.92$ (the critical point of this parametrisation) by
-//! cluster + Metropolis MCMC (cached under `OUT/cache/`), fits a WCRG model (saved as
-//! `OUT/model.json`; the coarsest field's chains run by HMC, the conditional potentials with
-//! tail walls and refined given generated coarse fields: the demo's defaults on its φ⁴ fields,
-//! where the library's `WcrgConfig::default()`, also the default with `--data`, fits faster for
-//! a looser one-point law), generates 1000 fields coarse to fine (`OUT/generated.npy`) and writes the
-//! report comparing them with the reference fields (`OUT/report.json`, `OUT/*.png`); the
-//! sampling diagnostics of every scale (step, acceptance, support rejections, the coarsest
-//! chains' consecutive-sample correlation) go to `OUT/sampling.json`, and those of the fit
-//! (condition numbers of the learning systems, Hessian spectra of the conditionals and of the
-//! coarsest field at a reference field, the RG flow of the couplings) to
-//! `OUT/diagnostics.json`, `OUT/hessian_spectra.png` and `OUT/coupling_flow.png`.
+//! on a 64² lattice at $\beta = 0.92$ (the critical point of this parametrisation) by cluster +
+//! Metropolis MCMC (cached under `OUT/cache/`), fits a WCRG model (saved as `OUT/model.json`; the
+//! coarsest field's chains run by HMC, the conditional potentials with tail walls and refined given
+//! generated coarse fields: the demo's defaults on its φ⁴ fields, where the library's
+//! `WcrgConfig::default()`, also the default with `--data`, fits faster for a looser one-point
+//! law), generates 1000 fields coarse to fine (`OUT/generated.npy`) and writes the report comparing
+//! them with the reference fields (`OUT/report.json`, `OUT/*.png`); the sampling diagnostics of
+//! every scale (step, acceptance, support rejections, the coarsest chains' consecutive-sample
+//! correlation) go to `OUT/sampling.json`, and those of the fit (condition numbers of the learning
+//! systems, Hessian spectra of the conditionals and of the coarsest field at a reference field, the
+//! RG flow of the couplings) to `OUT/diagnostics.json`, `OUT/hessian_spectra.png` and
+//! `OUT/coupling_flow.png`.
 //!
 //! `--data FILE.npy` trains on your own fields `(N, L, L)` instead; `--reference FILE.npy`
 //! compares with your fields (default: the generated ground truth, or the training data when
