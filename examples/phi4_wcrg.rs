@@ -152,39 +152,36 @@ fn symmetry_hint(data: ndarray::ArrayView3<'_, f64>) -> Option<String> {
     })
 }
 
-/// The demo's default for `--tail-walls` on its φ⁴ ground truth, where the library's is
-/// `false`: with the refinement given generated coarse fields ([`DEMO_MARGINAL_ML_ITERATIONS`])
-/// the walls bring φ's histogram and every per-scale standard deviation within their error bars
-/// (without them φ's far tails are up to 5.8 standard errors off), and under HMC's shorter
-/// coarsest chains ([`coarse_kernel`]) the demo still fits its 5-minute budget (`docs/rg.md`,
-/// section 5). With `--data` the three default to the library's: on Gaussian fields of
+/// The configuration the fit flags start from. On the demo's own φ⁴ ground truth: the library's
+/// `WcrgConfig::default()` with tail walls, the refinement given generated coarse fields (8
+/// iterations) and HMC coarsest chains. Together they bring φ's histogram and every per-scale
+/// standard deviation within their error bars (by default φ's far tails are up to 5.8 standard
+/// errors off), and under HMC's shorter coarsest chains the demo still fits its 5-minute budget
+/// (`docs/rg.md`, section 5). With `--data`, the library's defaults: on Gaussian fields of
 /// spectrum |k|⁻³ the refinement puts the intermediate bins of the spectrum further off (up to
 /// 9.8 standard errors against 6.4) and HMC chains the coarsest field's standard deviation
 /// (1.3 % high against 0.2 %).
-const DEMO_TAIL_WALLS: bool = true;
-
-/// The demo's default for `--marginal-ml-iterations` on its φ⁴ ground truth, where the
-/// library's is 0 (see [`DEMO_TAIL_WALLS`]).
-const DEMO_MARGINAL_ML_ITERATIONS: usize = 8;
+fn demo_defaults(ground_truth: bool) -> WcrgConfig {
+    let mut config = WcrgConfig::default();
+    if ground_truth {
+        config = config.tail_walls(true).coarse_kernel(CoarseKernel::hmc());
+        config.marginal_ml_iterations = 8;
+    }
+    config
+}
 
 /// The fit configuration from the flags (the coarsest field's side is set once the data's
 /// size is known); `ground_truth`: training on generated φ⁴ fields, whose law is symmetric and
-/// for which the demo's defaults hold ([`DEMO_TAIL_WALLS`]; otherwise the library's).
+/// for which the demo's defaults hold ([`demo_defaults`]).
 fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
-    let defaults = WcrgConfig::default();
-    let coarse_kernel = coarse_kernel(args, ground_truth)?;
-    let mut config = WcrgConfig::default()
+    let defaults = demo_defaults(ground_truth);
+    let coarse_kernel = coarse_kernel(args, defaults.coarse_kernel)?;
+    let mut config = defaults
+        .clone()
         .wavelet(&args.get("wavelet", defaults.wavelet.clone())?)
         .window(args.get("window", defaults.window)?)
         .bumps(args.get("bumps", defaults.bumps)?)
-        .tail_walls(args.get(
-            "tail-walls",
-            if ground_truth {
-                DEMO_TAIL_WALLS
-            } else {
-                defaults.tail_walls
-            },
-        )?)
+        .tail_walls(args.get("tail-walls", defaults.tail_walls)?)
         .symmetric(args.get("symmetric", ground_truth)?);
     config.seed = args.get("fit-seed", config.seed)?;
     config.coarse_ml_iterations = args.get("coarse-ml-iterations", config.coarse_ml_iterations)?;
@@ -220,27 +217,20 @@ fn fit_config(args: &Flags, ground_truth: bool) -> Res<WcrgConfig> {
     )?;
     config.conditional_ml_from = args.get("conditional-ml-from", config.conditional_ml_from)?;
     // The refinement given generated coarse fields (the demo's default on its φ⁴ fields).
-    config.marginal_ml_iterations = args.get(
-        "marginal-ml-iterations",
-        if ground_truth {
-            DEMO_MARGINAL_ML_ITERATIONS
-        } else {
-            config.marginal_ml_iterations
-        },
-    )?;
+    config.marginal_ml_iterations =
+        args.get("marginal-ml-iterations", config.marginal_ml_iterations)?;
     config.marginal_ml_from = args.get("marginal-ml-from", config.marginal_ml_from)?;
     Ok(config)
 }
 
-/// The coarsest chains' kernel of `--coarse-kernel`: HMC with 10 leapfrog steps (the demo's
-/// default on its ground truth), or MALA (the library's default, and the default with
-/// `--data`).
-fn coarse_kernel(args: &Flags, ground_truth: bool) -> Res<CoarseKernel> {
-    let default = if ground_truth { "hmc" } else { "mala" };
-    match args.get("coarse-kernel", default.to_string())?.as_str() {
-        "mala" => Ok(CoarseKernel::Mala),
-        "hmc" => Ok(CoarseKernel::hmc()),
-        k => Err(format!("--coarse-kernel {k}: expected mala or hmc").into()),
+/// The coarsest chains' kernel of `--coarse-kernel`: HMC with 10 leapfrog steps, or MALA;
+/// `default` when the flag is not given ([`demo_defaults`]).
+fn coarse_kernel(args: &Flags, default: CoarseKernel) -> Res<CoarseKernel> {
+    match args.opt::<String>("coarse-kernel")?.as_deref() {
+        None => Ok(default),
+        Some("mala") => Ok(CoarseKernel::Mala),
+        Some("hmc") => Ok(CoarseKernel::hmc()),
+        Some(k) => Err(format!("--coarse-kernel {k}: expected mala or hmc").into()),
     }
 }
 
@@ -671,10 +661,11 @@ mod tests {
         );
         assert_eq!(library, (false, 0, CoarseKernel::Mala));
         assert_eq!(config(&[], false), library);
+        let demo = demo_defaults(true);
         let demo = (
-            DEMO_TAIL_WALLS,
-            DEMO_MARGINAL_ML_ITERATIONS,
-            CoarseKernel::hmc(),
+            demo.tail_walls,
+            demo.marginal_ml_iterations,
+            demo.coarse_kernel,
         );
         assert_eq!(demo, (true, 8, CoarseKernel::hmc()));
         assert_eq!(config(&[], true), demo);
