@@ -398,17 +398,25 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
                 let mut sum = Array1::zeros(k);
                 let mut acc = 0.0;
                 let mut draws = 0.0;
+                // The features of the last draw, which is also the chain's final state (the
+                // features cost as much as a sweep: evaluate them once).
+                let mut last = None;
                 for t in 0..sweeps {
                     acc += kernel
                         .step(&mut state, &mut rng, &mut ws)
                         .acceptance_probability;
                     if t >= sweeps / 2 {
-                        sum +=
-                            &stacked_values(features, kernel.position(&state), xc.clone(), &mut ws);
+                        let v =
+                            stacked_values(features, kernel.position(&state), xc.clone(), &mut ws);
+                        sum += &v;
                         draws += 1.0;
+                        last = Some(v);
                     }
                 }
-                let last = stacked_values(features, kernel.position(&state), xc.clone(), &mut ws);
+                let last = match last {
+                    Some(v) => v,
+                    None => stacked_values(features, kernel.position(&state), xc.clone(), &mut ws),
+                };
                 Ok((
                     kernel.position(&state).to_owned(),
                     sum / draws,
