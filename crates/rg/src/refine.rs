@@ -413,10 +413,9 @@ pub(crate) fn refine_conditional<F: Features + ?Sized>(
                         last = Some(v);
                     }
                 }
-                let last = match last {
-                    Some(v) => v,
-                    None => stacked_values(features, kernel.position(&state), xc.clone(), &mut ws),
-                };
+                let last = last.unwrap_or_else(|| {
+                    stacked_values(features, kernel.position(&state), xc.clone(), &mut ws)
+                });
                 Ok((
                     kernel.position(&state).to_owned(),
                     sum / draws,
