@@ -65,7 +65,7 @@ cargo run --release --example phi4_wcrg -- [--L 64] [--beta 0.92] [--n 1000] [--
     [--marginal-ml-iterations 8] [--marginal-ml-from 1]
 (with --data, --tail-walls false, --coarse-kernel mala and --marginal-ml-iterations 0 by
 default: the library's WcrgConfig::default(); the demo's three are tuned on its phi4 fields;
-fields with power-law correlations need --window 3 or more: docs/rg.md, section 3)
+fields with steep spectra, such as |k|^-3, need --window 3: docs/rg.md, section 3)
 ";
 
 /// The flag names of [`USAGE`].

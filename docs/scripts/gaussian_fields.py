@@ -1,9 +1,10 @@
 """Gaussian test fields for `docs/rg.md` section 3: periodic (N, L, L) float64 fields of power
-spectrum |k|^-3 (P(0) = 1), at unit variance, from a seeded numpy generator.
+spectrum |k|^-slope (default 3; P(0) = 1), at unit variance, from a seeded numpy generator.
 
     python docs/scripts/gaussian_fields.py --seed 1 train.npy
     python docs/scripts/gaussian_fields.py --seed 2 reference.npy
     cargo run --release --example phi4_wcrg -- --data train.npy --reference reference.npy --window 3
+    python docs/scripts/gaussian_fields.py --slope 2.5 --seed 1 train.npy
 """
 
 import argparse

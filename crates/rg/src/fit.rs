@@ -31,11 +31,12 @@ pub struct WcrgConfig {
     pub coarsest: Option<usize>,
     /// Radius $r$ of the conditional couplings' shift window ($\|s\|_\infty \le r$); at scales
     /// whose side $m$ is smaller than $2r + 1$ the radius is $\lfloor (m-1)/2\rfloor$.
-    /// Default 2. Fields with power-law correlations need a wider window. On Gaussian fields of
-    /// spectrum $|k|^{-3}$ at 64², the largest deviation of the generated spectrum from the
-    /// training fields' is 7.1 standard errors with radius 2, 3.1 with 3 and 2.5 with 4, and the
-    /// fit takes about as long with each. On φ⁴ at β_c, radius 3 changes nothing measurable
-    /// (`docs/rg.md`, section 3).
+    /// Default 2. Fields with steep spectra need a wider window. On Gaussian fields of spectrum
+    /// $|k|^{-3}$ at 64², the largest deviation of the generated spectrum from the training
+    /// fields' is 7.1 standard errors with radius 2, 3.1 with 3 and 2.5 with 4; of spectrum
+    /// $|k|^{-5/2}$, 4.6 with radius 2 and 2.6 with 3; of spectrum $|k|^{-7/4}$ (critical φ⁴'s
+    /// slope), 3.0 and 2.5. The fit takes about as long with each. On φ⁴ at β_c, radius 3
+    /// changes nothing measurable (`docs/rg.md`, section 3).
     pub window: usize,
     /// Number of bumps (on data quantiles) of each scale's potential on $x_{j-1}$.
     pub bumps: usize,
