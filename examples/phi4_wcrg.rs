@@ -154,8 +154,8 @@ fn symmetry_hint(data: ndarray::ArrayView3<'_, f64>) -> Option<String> {
     })
 }
 
-/// Spectrum bins more than 3 standard errors from the training fields' from which on
-/// [`window_hint`] speaks (by chance about 0.003 of the bins are).
+/// How many spectrum bins more than 3 standard errors from the training fields' make
+/// [`window_hint`] speak (chance alone puts about 0.27 % of the bins there).
 const WINDOW_HINT_BINS: usize = 4;
 
 /// A hint to widen the conditional window when the generated fields' power spectrum is more
