@@ -47,7 +47,9 @@
 //! so are training fields that all have the same mean (a law without a density on the fields).
 //! Set [`WcrgConfig::symmetric`] when the law is symmetric under $x \to -x$: near a phase
 //! transition score matching cannot weigh the two ordered phases without it (`docs/rg.md`,
-//! section 3, "Your own data", gives what fails and what to do for heavy-tailed fields).
+//! section 3, "Your own data", gives what fails and what to do for heavy-tailed fields). Widen
+//! [`WcrgConfig::window`] to 3 for fields with steep spectra, such as $|k|^{-3}$: radius 2 leaves
+//! intermediate wavenumbers a few percent off there (same section).
 //!
 //! ## Measured (φ⁴, λ = 1, 2-D; 2-core x86-64 VM)
 //!
