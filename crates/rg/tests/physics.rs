@@ -36,10 +36,10 @@
 //! seeds 16 and 17, `phi4_wcrg --L 64 --beta 0.922 --n 4000 --samples 4000 --seed 8
 //! --marginal-ml-iterations 8 --coarse-kernel mala --tail-walls false`, 31 minutes on 2
 //! cores): one set's standard error at |k| = 1 is still 1.7 %, and the two independent
-//! ground-truth sets differ there by 4.9 % (2.0 standard errors; up to 2.7 in other bins). The generated fields are 6.6 % high at |k| = 1 (2.6
-//! standard errors), every other bin within 4.5 %, one bin (|k| = 14, +1.3 %) at 3.6 standard
-//! errors where the training fields themselves are 1.0 % (2.7 standard errors) off the
-//! reference. Against the fields the model was fitted to, every bin is within 1.6 % and 2.4
+//! ground-truth sets differ there by 4.9 % (2.0 standard errors; up to 2.7 in other bins). The
+//! generated fields are 6.6 % high at |k| = 1 (2.6 standard errors), every other bin within
+//! 4.5 %, one bin (|k| = 14, +1.3 %) at 3.6 standard errors where the training fields
+//! themselves are 1.0 % (2.7 standard errors) off the reference. Against the fields the model was fitted to, every bin is within 1.6 % and 2.4
 //! standard errors: what the comparison with an independent reference shows beyond that is
 //! the training set's own fluctuation, which the model inherits and the report's standard
 //! errors (generated and reference fields only) do not count.
